@@ -1,0 +1,184 @@
+/**
+ * Ingest benchmark: the store stage and the whole pipeline against the raw Postgres limit.
+ *
+ *   npm run bench [-- --count 200000]
+ *
+ * 1. COPY of the generated rows into an unlogged table without indexes: the ceiling.
+ * 2. The store stage alone (dedup, upsert, matches, alert stage) on pre-scored mentions.
+ * 3. Scoring alone.
+ * 4. The whole pipeline (normalise, score, dedup, store, alert stage), one process, a few pages
+ *    in flight as a worker with concurrency runs them.
+ */
+import { parseArgs } from "node:util";
+import { noAlerts } from "../src/alerts/stage.ts";
+import { openDatabase } from "../src/db/client.ts";
+import { storeMentionPage, type MentionToStore } from "../src/db/repo/mentions.ts";
+import { createWatchlist, upsertApp } from "../src/db/repo/watchlists.ts";
+import { scoreTexts } from "../src/nlp/index.ts";
+import { processPage, type MatchedItem } from "../src/pipeline/index.ts";
+import { normaliseMention } from "../src/pipeline/normalise.ts";
+import { seededRandom } from "../src/random.ts";
+import type { RawMention } from "../src/sources/types.ts";
+import { report, scratchDatabase, timed, type Figure } from "./lib.ts";
+
+const { values } = parseArgs({ options: { count: { type: "string", default: "200000" }, page: { type: "string", default: "500" } } });
+const COUNT = Number(values.count);
+const PAGE = Number(values.page);
+const IN_FLIGHT = 4;
+const DEDUP_MIN_CHARS = 12;
+
+const zhOpen = ["更新之后", "最近", "今天", "从上周开始", "换了新手机以后", "刚下载", "用了三年了", "每次打开"];
+const zhIssue = ["一直闪退", "卡得要命", "登录不上", "扣了我两次钱", "开屏广告关不掉", "消息收不到", "白屏", "很好用", "界面很清爽", "客服回复很快"];
+const zhTail = ["希望尽快修复", "已经反馈了", "太失望了", "推荐大家用", "还在观望", "朋友也一样", "求官方回复", "先卸载了"];
+const enOpen = ["Since the update", "Lately", "Today", "Ever since last week", "On my new phone", "Right after install", "After three years", "Every time I open it"];
+const enIssue = ["it crashes", "it lags badly", "I can't log in", "I was charged twice", "ads pop up everywhere", "messages don't arrive", "the screen goes blank", "it works great", "the design is clean", "support answered fast"];
+const enTail = ["please fix it", "reported it already", "so disappointed", "highly recommend", "still waiting", "my friends too", "any update?", "uninstalling for now"];
+const sources = ["weibo", "tieba", "appstore", "googleplay"];
+
+/** Realistic shapes: mixed zh/en, 20 % repeats of an item already seen, 5 % reposts of another text. */
+function generate(count: number): { raw: RawMention; source: string; keywords: string[] }[] {
+  const rnd = seededRandom(42);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const out: { raw: RawMention; source: string; keywords: string[] }[] = [];
+  for (let i = 0; i < count; i++) {
+    const roll = rnd();
+    if (roll < 0.2 && out.length > 0) {
+      const seen = out[Math.floor(rnd() * out.length)]!;
+      out.push({ ...seen, keywords: [pick(["闪退", "卡顿", "crash", "login"])] });
+      continue;
+    }
+    const source = pick(sources);
+    let text: string;
+    if (roll < 0.25 && out.length > 0) {
+      text = `//@user${i % 977}: ${out[Math.floor(rnd() * out.length)]!.raw.text}`;
+    } else if (rnd() < 0.6) {
+      text = `${pick(zhOpen)}${pick(zhIssue)}，${pick(zhTail)}。订单号${Math.floor(rnd() * 1e8)}，版本${1 + (i % 9)}.${i % 7}`;
+    } else {
+      text = `${pick(enOpen)} ${pick(enIssue)}, ${pick(enTail)}. Ticket #${Math.floor(rnd() * 1e8)} on v${1 + (i % 9)}.${i % 7}`;
+    }
+    out.push({
+      source,
+      keywords: [pick(["闪退", "卡顿", "crash", "login"])],
+      raw: {
+        externalId: `${source}-${i}`,
+        url: `https://example.com/${source}/${i}`,
+        author: `user${i % 5003}`,
+        title: source === "tieba" ? text.slice(0, 12) : null,
+        text,
+        publishedAt: new Date(Date.UTC(2026, 10, 1) + i * 1000),
+        rating: source === "appstore" || source === "googleplay" ? 1 + Math.floor(rnd() * 5) : null,
+      },
+    });
+  }
+  return out;
+}
+
+function pages<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/** Runs fn over the items with at most `limit` in flight. */
+async function inFlight<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const items = generate(COUNT);
+  const figures: Figure[] = [{ figure: "ingest_mentions", value: COUNT, unit: "mentions" }];
+
+  // 1. COPY ceiling.
+  const copyDb = await scratchDatabase("copy");
+  try {
+    const { sql, close } = openDatabase(copyDb.url, { max: 2 });
+    await sql`create unlogged table copy_target (source text, external_id text, url text, author text, title text, text text, published_at timestamptz, fingerprint text)`;
+    const esc = (v: string | null) => (v == null ? "\\N" : v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n"));
+    const lines = items.map(({ raw, source }) =>
+      [source, raw.externalId, raw.url, raw.author, raw.title, raw.text, raw.publishedAt!.toISOString(), "x".repeat(32)].map((v) => esc(v)).join("\t"),
+    );
+    const copy = await timed(async () => {
+      const stream = await sql`copy copy_target from stdin`.writable();
+      for (const chunk of pages(lines, 5000)) {
+        if (!stream.write(`${chunk.join("\n")}\n`)) await new Promise((r) => stream.once("drain", r));
+      }
+      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    });
+    figures.push({ figure: "copy_ms", value: copy.ms, unit: "ms" }, { figure: "copy_rows_per_s", value: COUNT / (copy.ms / 1000), unit: "rows/s" });
+    await close();
+  } finally {
+    await copyDb.drop();
+  }
+
+  // 3. Scoring alone (also gives the pre-scored input of the store stage).
+  const normalised = items.map((it) => ({ ...it, m: normaliseMention(it.source, it.raw, DEDUP_MIN_CHARS) }));
+  const scoring = await timed(() => {
+    const all = [];
+    for (const page of pages(normalised, PAGE)) all.push(...scoreTexts(page.map(({ m }) => ({ text: m.text, rating: m.rating }))));
+    return all;
+  });
+  figures.push({ figure: "scoring_mentions_per_s", value: COUNT / (scoring.ms / 1000), unit: "mentions/s" });
+
+  // 2. The store stage alone.
+  const storeDb = await scratchDatabase("store");
+  try {
+    const database = openDatabase(storeDb.url, { max: IN_FLIGHT + 1 });
+    const app = await upsertApp(database.db, { name: "bench" });
+    const w = await createWatchlist(database.db, { appId: app.id, keywords: ["闪退", "卡顿", "crash", "login"], sources, intervalSec: 900, by: "bench" });
+    const prepared: MentionToStore[] = normalised.map(({ m, keywords }, i) => ({ ...m, score: scoring.value[i]!, keywords }));
+    // One source per page, as a crawl page is.
+    const bySource = sources.flatMap((s) => pages(prepared.filter((p) => p.source === s), PAGE));
+    let stored = 0;
+    let duplicates = 0;
+    const store = await timed(() =>
+      inFlight(bySource, IN_FLIGHT, async (page) => {
+        const r = await storeMentionPage(database.sql, w.id, page, noAlerts);
+        stored += r.inserted.length;
+        duplicates += r.duplicates;
+      }),
+    );
+    figures.push(
+      { figure: "store_ms", value: store.ms, unit: "ms" },
+      { figure: "store_mentions_per_s", value: COUNT / (store.ms / 1000), unit: "mentions/s" },
+      { figure: "store_new_rows", value: stored, unit: "rows" },
+      { figure: "store_duplicates_marked", value: duplicates, unit: "rows" },
+    );
+    const copyMs = figures.find((f) => f.figure === "copy_ms")!.value;
+    figures.push({ figure: "store_vs_copy_ratio", value: copyMs / store.ms });
+    await database.close();
+  } finally {
+    await storeDb.drop();
+  }
+
+  // 4. The whole pipeline.
+  const pipeDb = await scratchDatabase("pipeline");
+  try {
+    const database = openDatabase(pipeDb.url, { max: IN_FLIGHT + 1 });
+    const app = await upsertApp(database.db, { name: "bench" });
+    const w = await createWatchlist(database.db, { appId: app.id, keywords: ["闪退", "卡顿", "crash", "login"], sources, intervalSec: 900, by: "bench" });
+    const bySource = sources.flatMap((s) => pages(items.filter((p) => p.source === s), PAGE));
+    const deps = { sql: database.sql, alertStage: noAlerts, dedupMinChars: DEDUP_MIN_CHARS };
+    const pipeline = await timed(() =>
+      inFlight(bySource, IN_FLIGHT, (page) =>
+        processPage(deps, { source: page[0]!.source, watchlistId: w.id, items: page.map<MatchedItem>((p) => ({ raw: p.raw, keywords: p.keywords })) }),
+      ),
+    );
+    const rate = COUNT / (pipeline.ms / 1000);
+    figures.push(
+      { figure: "pipeline_mentions_per_s", value: rate, unit: "mentions/s" },
+      { figure: "pipeline_vs_scoring_ratio", value: rate / figures.find((f) => f.figure === "scoring_mentions_per_s")!.value },
+    );
+    await database.close();
+  } finally {
+    await pipeDb.drop();
+  }
+
+  report(`Ingest of ${COUNT} mentions, pages of ${PAGE}, ${IN_FLIGHT} pages in flight`, figures);
+}
+
+await main();

@@ -1,0 +1,60 @@
+/**
+ * Scraped text is untrusted: each target's markup gets its own escaping, so a post cannot
+ * mention @all, fake a link, or break the message layout.
+ */
+
+/** Slack mrkdwn: only &, < and > are control characters (links and mentions live inside <…>). */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** A Slack link; the URL may not contain | or > (they end the link). */
+export function slackLink(url: string, label: string): string {
+  return `<${escapeSlack(url).replace(/\|/g, "%7C")}|${escapeSlack(label)}>`;
+}
+
+/**
+ * Markdown for DingTalk and WeCom robots: backslash before every markdown control character,
+ * and HTML's < > & as entities (both render some HTML). @ is broken with a zero-width joiner so a
+ * post cannot notify members.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/([\\`*_{}[\]()#+\-.!|~])/g, "\\$1")
+    .replace(/@/g, "@\u200d");
+}
+
+/** A URL inside markdown link parentheses: spaces and parentheses percent-encoded. */
+export function markdownUrl(url: string): string {
+  return url.replace(/[ ()<>]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+/** Feishu lark_md: HTML entities for its control characters (it does not honour backslashes). */
+export function escapeLarkMd(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\*/g, "&#42;")
+    .replace(/_/g, "&#95;")
+    .replace(/~/g, "&#126;")
+    .replace(/\[/g, "&#91;")
+    .replace(/\]/g, "&#93;")
+    .replace(/\(/g, "&#40;")
+    .replace(/\)/g, "&#41;")
+    .replace(/`/g, "&#96;")
+    .replace(/@/g, "@\u200d");
+}
+
+/** HTML text and attribute values (email bodies). */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+/** Whitespace (including newlines that would start a markdown block) collapsed to single spaces. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,295 @@
+import type { TransactionSql } from "postgres";
+import type { AlertStage, StoredMention } from "../../alerts/stage.ts";
+import type { TextScore } from "../../nlp/index.ts";
+import { NearDuplicateIndex, NEAR_DUPLICATE_DISTANCE } from "../../pipeline/fingerprint.ts";
+import type { NormalisedMention } from "../../pipeline/normalise.ts";
+import type { Sql } from "../client.ts";
+
+export interface MentionToStore extends NormalisedMention {
+  score: TextScore;
+  /** The keywords of this watchlist that matched ('' for a store feed item). At least one. */
+  keywords: string[];
+}
+
+export interface StorePageResult {
+  /** Items on the page (after removing repeats within the page). */
+  seen: number;
+  /** Rows inserted by this call, in page order. */
+  inserted: StoredMention[];
+  /** Of the inserted rows, how many repeat an earlier text (duplicate_of set). */
+  duplicates: number;
+  alerts: number;
+  /** Rows already held whose text, title or rating changed (store reviews only; see StoreOptions). */
+  edited: number;
+}
+
+export interface StoreOptions {
+  /**
+   * Store reviews can be edited: a held row that comes back with a different text, title or
+   * rating takes the new version (scores and fingerprint too) and its old one goes to
+   * mention_revisions. Off for search sources, whose re-found posts change nothing but the match.
+   */
+  reviseEdited?: boolean;
+}
+
+interface Candidate {
+  id: number;
+  root: number;
+  source: string;
+  externalId: string;
+  fingerprint: string;
+  simhash: bigint;
+}
+
+/**
+ * Stores one page of mentions in one transaction and a fixed number of statements:
+ * new rows are inserted, rows already held get one more match and nothing else (unless
+ * `reviseEdited` and their content changed), reposts point at the first mention of their text,
+ * and the alert stage sees exactly the new rows.
+ */
+export async function storeMentionPage(
+  sql: Sql,
+  watchlistId: number,
+  page: readonly MentionToStore[],
+  alertStage: AlertStage,
+  options: StoreOptions = {},
+): Promise<StorePageResult> {
+  const items = uniqueByKey(page);
+  if (items.length === 0) return { seen: 0, inserted: [], duplicates: 0, alerts: 0, edited: 0 };
+
+  return sql.begin(async (tx) => {
+    const eligible = items.filter((m) => m.simBands.length > 0);
+    // One lock per distinct text: two workers storing the same repost at once must not both call
+    // it the original. Locking by text, not by SimHash band, lets pages of different texts store
+    // in parallel (band locks serialised nearly every pair of pages); a near-duplicate that races
+    // its original between two concurrent pages may be stored as an original too.
+    const textLocks = [...new Set(eligible.map((m) => fingerprintLockKey(m.fingerprint)))].sort((a, b) => a - b);
+
+    const candidates = new NearDuplicateIndex<Candidate>();
+    if (eligible.length > 0) {
+      await tx`select pg_advisory_xact_lock(${DEDUP_LOCK_SPACE}::int, k) from unnest(${arr(tx, textLocks, T.int)}::int[]) k order by k`;
+      // A stored text within the distance shares a band with ours (pigeonhole over 4 bands), so the
+      // GIN index on sim_bands finds it; the exact distance is then checked in SQL.
+      const rows = await tx<
+        { id: string; duplicate_of: string | null; source: string; external_id: string; fingerprint: string; simhash: string }[]
+      >`
+        select distinct m.id, m.duplicate_of, m.source, m.external_id, m.fingerprint, m.simhash
+        from unnest(${arr(tx, eligible.map((m) => m.simhash.toString()), T.int8)}::int8[],
+                    ${arr(tx, eligible.map((m) => bandsLiteral(m.simBands)), T.text)}::text[]) as u(hash, bands)
+        join mentions m on m.sim_bands && u.bands::int[]
+        where bit_count((m.simhash # u.hash)::bit(64)) <= ${NEAR_DUPLICATE_DISTANCE}
+        order by m.id`;
+      for (const r of rows) {
+        candidates.add({
+          id: Number(r.id),
+          root: Number(r.duplicate_of ?? r.id),
+          source: r.source,
+          externalId: r.external_id,
+          fingerprint: r.fingerprint,
+          simhash: BigInt(r.simhash),
+        });
+      }
+    }
+
+    const written = await insertNew(tx, items, options.reviseEdited ?? false);
+    const inserted = written.filter((r) => r.inserted);
+    const insertedByKey = new Map(inserted.map((r) => [keyOf(r.source, r.external_id), Number(r.id)]));
+
+    // Walk the page in order: each new row is compared with what was stored before it,
+    // then becomes a candidate itself for the rows after it.
+    const duplicateOf = new Map<number, number>();
+    const stored: StoredMention[] = [];
+    for (const m of items) {
+      const id = insertedByKey.get(keyOf(m.source, m.externalId));
+      if (id === undefined) continue;
+      if (m.simBands.length > 0) {
+        const original = findOriginal(m, candidates);
+        if (original !== null) duplicateOf.set(id, original);
+        candidates.add({
+          id,
+          root: original ?? id,
+          source: m.source,
+          externalId: m.externalId,
+          fingerprint: m.fingerprint,
+          simhash: m.simhash,
+        });
+      }
+      stored.push(toStored(id, watchlistId, m, duplicateOf.get(id) ?? null));
+    }
+
+    if (duplicateOf.size > 0) {
+      const ids = [...duplicateOf.keys()];
+      await tx`
+        update mentions m set duplicate_of = d.original
+        from unnest(${arr(tx, ids, T.int8)}::int8[], ${arr(tx, ids.map((i) => duplicateOf.get(i)!), T.int8)}::int8[]) as d(id, original)
+        where m.id = d.id`;
+    }
+
+    await upsertMatches(tx, watchlistId, items);
+    const alerts = stored.length > 0 ? await alertStage.onStored(tx, stored) : 0;
+    return { seen: items.length, inserted: stored, duplicates: duplicateOf.size, alerts, edited: written.length - inserted.length };
+  });
+}
+
+const DEDUP_LOCK_SPACE = 0x64757073; // "dups"
+
+/**
+ * Element type oids of the array parameters below: postgres.js cannot infer them from arrays
+ * holding nulls. Timestamps travel as ISO text.
+ */
+const T = { text: 25, int: 23, int8: 20, int2: 21, float4: 700, bool: 16 } as const;
+
+/** The first 32 bits of the fingerprint, as a signed int: the advisory lock key of a text. */
+function fingerprintLockKey(fingerprint: string): number {
+  return Number.parseInt(fingerprint.slice(0, 8), 16) | 0;
+}
+
+/** An int[] literal, passed as text because unnest would flatten an array of arrays. */
+function bandsLiteral(bands: readonly number[]): string {
+  return `{${bands.join(",")}}`;
+}
+
+/** A text[] literal of lexemes (letters and digits only, so quoting each is enough). */
+function termsLiteral(terms: readonly string[]): string {
+  return terms.length ? `{"${terms.join('","')}"}` : "{}";
+}
+
+function arr(tx: TransactionSql, values: readonly unknown[], oid: number) {
+  return tx.array(values as never[], oid);
+}
+
+function keyOf(source: string, externalId: string): string {
+  return `${source}\u0000${externalId}`;
+}
+
+/** A page can list the same item twice (a repost of a post also on the page): keep the first, merge keywords. */
+function uniqueByKey(page: readonly MentionToStore[]): MentionToStore[] {
+  const byKey = new Map<string, MentionToStore>();
+  for (const m of page) {
+    const key = keyOf(m.source, m.externalId);
+    const seen = byKey.get(key);
+    if (seen) {
+      for (const k of m.keywords) if (!seen.keywords.includes(k)) seen.keywords.push(k);
+    } else {
+      byKey.set(key, { ...m, keywords: [...new Set(m.keywords)] });
+    }
+  }
+  return [...byKey.values()];
+}
+
+function findOriginal(m: MentionToStore, candidates: NearDuplicateIndex<Candidate>): number | null {
+  let best: number | null = null;
+  for (const c of candidates.matches(m)) {
+    if (c.source === m.source && c.externalId === m.externalId) continue;
+    if (best === null || c.root < best) best = c.root;
+  }
+  return best;
+}
+
+/**
+ * Inserts the page's new rows; with `revise`, also updates held rows whose content changed and
+ * saves their previous version, in the same statement (every CTE reads the rows as they were
+ * before it). Returns the rows written, `inserted` telling new rows from revised ones.
+ */
+async function insertNew(tx: TransactionSql, items: readonly MentionToStore[], revise: boolean) {
+  const col = <T>(f: (m: MentionToStore) => T) => items.map(f);
+  return tx<{ id: string; source: string; external_id: string; inserted: boolean }[]>`
+    with u as (
+      select * from unnest(
+      ${arr(tx, col((m) => m.source), T.text)}::text[], ${arr(tx, col((m) => m.externalId), T.text)}::text[], ${arr(tx, col((m) => m.url), T.text)}::text[],
+      ${arr(tx, col((m) => m.author), T.text)}::text[], ${arr(tx, col((m) => m.title), T.text)}::text[], ${arr(tx, col((m) => m.text), T.text)}::text[],
+      ${arr(tx, col((m) => m.score.lang), T.text)}::text[], ${arr(tx, col((m) => m.publishedAt?.toISOString() ?? null), T.text)}::text[]::timestamptz[],
+      ${arr(tx, col((m) => m.publishedRaw), T.text)}::text[], ${arr(tx, col((m) => m.rating), T.int2)}::int2[], ${arr(tx, col((m) => m.appVersion), T.text)}::text[],
+      ${arr(tx, col((m) => m.score.score), T.float4)}::float4[], ${arr(tx, col((m) => m.score.label), T.text)}::text[],
+      ${arr(tx, col((m) => m.score.complaint), T.bool)}::bool[], ${arr(tx, col((m) => m.score.category), T.text)}::text[],
+      ${arr(tx, col((m) => m.fingerprint), T.text)}::text[], ${arr(tx, col((m) => m.simhash.toString()), T.int8)}::int8[],
+      ${arr(tx, col((m) => bandsLiteral(m.simBands)), T.text)}::text[], ${arr(tx, col((m) => JSON.stringify(m.extra)), T.text)}::text[],
+      ${arr(tx, col((m) => termsLiteral(m.searchTerms)), T.text)}::text[]
+      ) as u(source, external_id, url, author, title, text, language, published_at, published_raw,
+        rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
+        fingerprint, simhash, sim_bands, extra, search_terms)
+    )${revise ? tx`,
+    old as (
+      select m.id, m.title, m.text, m.rating, m.app_version, m.published_at
+      from u join mentions m on m.source = u.source and m.external_id = u.external_id
+      where (m.text, m.title, m.rating) is distinct from (u.text, u.title, u.rating)
+    ),
+    written as (${insertStatement(tx, true)}),
+    saved as (
+      insert into mention_revisions (mention_id, title, text, rating, app_version, published_at)
+      select o.id, o.title, o.text, o.rating, o.app_version, o.published_at
+      from old o join written w on w.id = o.id and not w.inserted
+    )
+    select * from written` : insertStatement(tx, false)}`;
+}
+
+function insertStatement(tx: TransactionSql, revise: boolean) {
+  return tx`
+    insert into mentions (
+      source, external_id, url, author, title, text, language, published_at, published_raw,
+      rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
+      fingerprint, simhash, sim_bands, extra, search_terms)
+    select source, external_id, url, author, title, text, language, published_at, published_raw,
+      rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
+      fingerprint, simhash, sim_bands::int[], extra::jsonb,
+      array_to_tsvector(search_terms::text[])
+    from u
+    on conflict (source, external_id) ${
+      revise
+        ? tx`do update set
+      title = excluded.title, text = excluded.text, rating = excluded.rating,
+      app_version = coalesce(excluded.app_version, mentions.app_version),
+      published_at = coalesce(excluded.published_at, mentions.published_at),
+      published_raw = coalesce(excluded.published_raw, mentions.published_raw),
+      language = excluded.language, sentiment_score = excluded.sentiment_score, sentiment_label = excluded.sentiment_label,
+      complaint = excluded.complaint, complaint_category = excluded.complaint_category,
+      fingerprint = excluded.fingerprint, simhash = excluded.simhash, sim_bands = excluded.sim_bands,
+      search_terms = excluded.search_terms,
+      extra = mentions.extra || excluded.extra, fetched_at = now()
+    where (mentions.text, mentions.title, mentions.rating) is distinct from (excluded.text, excluded.title, excluded.rating)`
+        : tx`do nothing`
+    }
+    returning id, source, external_id, (xmax = 0) as inserted`;
+}
+
+async function upsertMatches(tx: TransactionSql, watchlistId: number, items: readonly MentionToStore[]) {
+  const sources: string[] = [];
+  const ids: string[] = [];
+  const keywords: string[] = [];
+  for (const m of items) {
+    for (const k of m.keywords) {
+      sources.push(m.source);
+      ids.push(m.externalId);
+      keywords.push(k);
+    }
+  }
+  await tx`
+    insert into mention_matches (mention_id, watchlist_id, keyword)
+    select m.id, ${watchlistId}::int, u.keyword
+    from unnest(${arr(tx, sources, T.text)}::text[], ${arr(tx, ids, T.text)}::text[], ${arr(tx, keywords, T.text)}::text[]) as u(source, external_id, keyword)
+    join mentions m on m.source = u.source and m.external_id = u.external_id
+    on conflict (mention_id, watchlist_id, keyword) do update
+      set last_seen_at = now(), seen_count = mention_matches.seen_count + 1`;
+}
+
+function toStored(id: number, watchlistId: number, m: MentionToStore, duplicateOf: number | null): StoredMention {
+  return {
+    id,
+    source: m.source,
+    externalId: m.externalId,
+    watchlistId,
+    keywords: m.keywords,
+    url: m.url,
+    author: m.author,
+    title: m.title,
+    text: m.text,
+    rating: m.rating,
+    language: m.score.lang,
+    sentimentScore: m.score.score,
+    sentimentLabel: m.score.label,
+    complaint: m.score.complaint,
+    complaintCategory: m.score.category,
+    duplicateOf,
+    publishedAt: m.publishedAt,
+  };
+}

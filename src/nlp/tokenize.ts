@@ -1,0 +1,148 @@
+import { Jieba } from "@node-rs/jieba";
+import { dict } from "@node-rs/jieba/dict.js";
+import { createRequire } from "node:module";
+import type natural from "natural";
+import { zhCues } from "./complaint-cues.ts";
+import {
+  enDegreeAdverbs,
+  enNegators,
+  enScopeBreakers,
+  zhDegreeAdverbs,
+  zhNegativeWords,
+  zhNegators,
+  zhPositiveWords,
+  zhScopeBreakers,
+} from "./lexicon.ts";
+
+/**
+ * Tokens of one text, with a parallel flag per token: 1 when the token lies inside a negation's
+ * scope (没有[闪退], not [bad]). Punctuation tokens are kept, since they end a scope.
+ */
+export interface Tokens {
+  tokens: string[];
+  negated: Uint8Array;
+}
+
+/** App-world words jieba's stock dictionary splits apart (闪退 → 闪/退): one "word freq" a line. */
+export function userDictionaryLines(): string[] {
+  const words = new Set<string>([...zhNegativeWords, ...zhPositiveWords, "开屏广告", "自动续费", "卡成ppt", "yyds"]);
+  for (const cues of Object.values(zhCues)) for (const w of [...cues.problem, ...cues.topic]) words.add(w);
+  return [...words]
+    .filter((w) => w.length > 1)
+    .sort()
+    .map((w) => `${w} 20000 n`);
+}
+
+// natural's own index loads every module it has (classifiers, WordNet, ...) and costs ~100 MB of
+// memory: take only the two modules scoring needs.
+const requireNatural = createRequire(import.meta.url);
+const PorterStemmer = requireNatural("natural/lib/natural/stemmers/porter_stemmer.js") as typeof natural.PorterStemmer;
+const RegexpTokenizer = requireNatural("natural/lib/natural/tokenizers/regexp_tokenizer.js")
+  .RegexpTokenizer as typeof natural.RegexpTokenizer;
+
+let jieba: Jieba | null = null;
+
+/** The one jieba instance of the process, with earshot's user dictionary (loaded on first use). */
+export function getJieba(): Jieba {
+  if (!jieba) {
+    const instance = Jieba.withDict(dict);
+    instance.loadDict(Buffer.from(userDictionaryLines().join("\n") + "\n", "utf8"));
+    jieba = instance;
+  }
+  return jieba;
+}
+
+const zhNegatorSet = new Set(zhNegators);
+const zhBreakerSet = new Set(zhScopeBreakers);
+const zhDegreeSet = new Set(zhDegreeAdverbs);
+const enNegatorSet = new Set(enNegators);
+const enBreakerSet = new Set(enScopeBreakers);
+// English words a negation passes over: degree adverbs and function words ("not at all bad").
+const enSkipSet = new Set([
+  ...enDegreeAdverbs,
+  ..."a an the at all to be is are was it this that of for in on my me i you any even".split(" "),
+]);
+const enShortScope = new Set(["no", "without", "nothing", "none", "nobody"]);
+
+const PUNCTUATION = /^[\p{P}\p{S}]+$/u;
+
+/** True for a token of punctuation or symbols only; cheap for the common Han and ASCII word. */
+export function isPunctuation(token: string): boolean {
+  const c = token.charCodeAt(0);
+  if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) return false;
+  return PUNCTUATION.test(token);
+}
+
+/** Chinese negation reaches the next two content words (不太好用: 太 is skipped, 好用 is negated). */
+const ZH_SCOPE = 2;
+/** English negation reaches up to three content words, or the next punctuation, "but" or "and". */
+const EN_SCOPE = 3;
+
+/**
+ * Marks the words a negation reaches: up to `scope` content words (`shortScope` for the negators
+ * listed there, such as "no": "no ads and very fast" negates only "ads"), stopping at
+ * punctuation or a contrast word. Degree adverbs and function words are passed over unmarked:
+ * marked, they would only learn that negated texts are mostly complaints.
+ */
+function markNegation(
+  tokens: string[],
+  negators: Set<string>,
+  breakers: Set<string>,
+  skip: Set<string>,
+  scope: number,
+  shortScope: Set<string> = new Set(),
+): Uint8Array {
+  const negated = new Uint8Array(tokens.length);
+  let left = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (negators.has(t)) {
+      // A double negation (不是不好) cancels.
+      left = left > 0 ? 0 : shortScope.has(t) ? 1 : scope;
+      continue;
+    }
+    if (left === 0) continue;
+    if (breakers.has(t) || isPunctuation(t)) {
+      left = 0;
+      continue;
+    }
+    if (skip.has(t)) continue;
+    negated[i] = 1;
+    left--;
+  }
+  return negated;
+}
+
+/** Segments simplified, lower-cased Chinese (with any English in it) with jieba. */
+export function tokenizeZh(text: string): Tokens {
+  // Without jieba's HMM for unknown words: 10% faster, and the character bigrams cover them.
+  const raw = getJieba().cut(text, false);
+  const tokens: string[] = [];
+  // cleanText leaves single spaces only, so a whitespace token is " ".
+  for (const t of raw) if (t !== " ") tokens.push(t);
+  return { tokens, negated: markNegation(tokens, zhNegatorSet, zhBreakerSet, zhDegreeSet, ZH_SCOPE) };
+}
+
+// Words with an inner apostrophe stay whole (don't, can't); runs of punctuation are one token.
+const enTokenizer = new RegexpTokenizer({ pattern: /[a-z0-9]+(?:'[a-z]+)?|[.,!?;:()]+/g, gaps: false });
+const stemCache = new Map<string, string>();
+const STEM_CACHE_MAX = 200_000;
+
+/** Porter stem through a cache: natural's stemmer costs about a microsecond a word. */
+export function stemEn(word: string): string {
+  let s = stemCache.get(word);
+  if (s === undefined) {
+    s = word.includes("'") || word.length <= 3 ? word : PorterStemmer.stem(word);
+    if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
+    stemCache.set(word, s);
+  }
+  return s;
+}
+
+/** Tokenises lower-cased English with natural, negation-marks, then stems (negators stay unstemmed). */
+export function tokenizeEn(text: string): Tokens {
+  const words = enTokenizer.tokenize(text.replace(/[’‘]/g, "'")) ?? [];
+  const negated = markNegation(words, enNegatorSet, enBreakerSet, enSkipSet, EN_SCOPE, enShortScope);
+  const tokens = words.map((w) => (enNegatorSet.has(w) || isPunctuation(w) ? w : stemEn(w)));
+  return { tokens, negated };
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { main } from "../../src/cli.ts";
+import { createTestEnv, type TestEnv } from "../helpers/env.ts";
+import { startReceiver, type Receiver } from "./receiver.ts";
+import { matched, review, store, watch } from "./support.ts";
+
+let env: TestEnv;
+let receiver: Receiver;
+beforeAll(async () => {
+  env = await createTestEnv();
+  receiver = await startReceiver();
+  // The commands read the environment as `earshot` would: point it at this test's database and prefix.
+  for (const k of ["DATABASE_URL", "REDIS_URL", "EARSHOT_QUEUE_PREFIX"]) process.env[k] = env.childEnv[k];
+});
+afterAll(async () => {
+  await receiver.close();
+  await env.teardown();
+});
+
+/** Runs `earshot ARGS` in this process (a child per command would take seconds each), capturing its output. */
+async function earshot(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
+  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
+  try {
+    process.exitCode = undefined;
+    const code = await main(args);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+it("lets an admin add a channel and a rule, test the channel, and never shows the secret", async () => {
+  const refused = await earshot("channel", "add", "--name", "local", "--kind", "webhook", "--url", `http://127.0.0.1:${receiver.port}/hook`, "--allow-insecure");
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/allowPrivateTargets/);
+
+  const added = await earshot("channel", "add", "--name", "local", "--kind", "webhook", "--url", `http://127.0.0.1:${receiver.port}/hook`, "--secret", "cli-secret-1", "--allow-insecure", "--allow-private-targets");
+  expect(added.code).toBe(0);
+  const channelId = added.stdout.trim().split("\n").at(-1)!;
+  const listed = await earshot("channel", "list");
+  expect(listed.stdout).toContain("local");
+  expect(listed.stdout + listed.stderr).not.toContain("cli-secret-1");
+  expect(listed.stdout).not.toContain("/hook");
+
+  const tested = await earshot("channel", "test", channelId);
+  expect(tested.stdout).toMatch(/test message delivered \(status 200\)/);
+  expect((receiver.received.at(-1)!.json as { type: string }).type).toBe("test");
+
+  const w = await watch(env.database.sql, env.database.db, "命令App");
+  const ruled = await earshot("rule", "add", "--watch", String(w), "--kind", "keyword", "--words", "泄露,data breach", "--channels", channelId);
+  expect(ruled.code).toBe(0);
+  const rules = await earshot("rule", "list", "--json");
+  expect(JSON.parse(rules.stdout.trim().split("\n")[0]!)).toMatchObject({ kind: "keyword", severity: "critical", params: { words: ["泄露", "data breach"] }, channelIds: [Number(channelId)] });
+  const bad = await earshot("rule", "add", "--watch", String(w), "--kind", "keyword");
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/words/);
+});
+
+it("lets an operator list, acknowledge and resolve alerts, recording who and when", async () => {
+  const w = (await env.database.sql`select id from watchlists limit 1`)[0]!.id as number;
+  const r = await store(env.database.sql, w, matched([""], review("Massive data breach, my card was charged")), "weibo");
+  expect(r.alerts).toBe(1);
+  const id = (await env.database.sql`select id from alerts`)[0]!.id as string;
+  const open = await earshot("alerts", "list", "--state", "open", "--app", "命令App", "--json");
+  expect(JSON.parse(open.stdout.trim())).toMatchObject({ id: Number(id), state: "open", kind: "keyword", app: "命令App" });
+  expect((await earshot("alerts", "ack", String(id))).code).toBe(0);
+  expect((await earshot("alerts", "ack", String(id))).stderr).toMatch(/is acked, not open/);
+  expect((await earshot("alerts", "resolve", String(id), "--note", "refund issued")).code).toBe(0);
+  const [a] = await env.database.sql`select state, acked_by, acked_at, resolved_by, resolved_at, note from alerts where id = ${id}`;
+  expect(a).toMatchObject({ state: "resolved", note: "refund issued" });
+  expect(a!.acked_by).toMatch(/^cli:/);
+  expect(a!.resolved_by).toMatch(/^cli:/);
+  expect(a!.acked_at).not.toBeNull();
+  expect((await earshot("alerts", "list", "--state", "open", "--json")).stdout.trim()).toBe("");
+});

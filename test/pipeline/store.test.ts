@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "../../src/db/client.ts";
+import { createWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
+import { noAlerts, type AlertStage, type StoredMention } from "../../src/alerts/stage.ts";
+import { processPage, type MatchedItem } from "../../src/pipeline/index.ts";
+import type { RawMention } from "../../src/sources/types.ts";
+import { createTestEnv, type TestEnv } from "../helpers/env.ts";
+
+let env: TestEnv;
+let counted: Database;
+let statements: string[] = [];
+let watchA: number;
+let watchB: number;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  counted = openDatabase(env.config.databaseUrl, { max: 1, onQuery: (q) => statements.push(q) });
+  await counted.sql`select 1`; // the connection's own start-up queries are not the store's
+  const app = await upsertApp(env.database.db, { name: "微信", aliases: ["WeChat"] });
+  watchA = (await createWatchlist(env.database.db, { appId: app.id, keywords: ["闪退", "卡顿"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+  watchB = (await createWatchlist(env.database.db, { appId: app.id, keywords: ["crash"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+});
+afterAll(async () => {
+  await counted.close();
+  await env.teardown();
+});
+
+const deps = (alertStage: AlertStage = noAlerts) => ({ sql: env.database.sql, alertStage, dedupMinChars: 12 });
+const post = (id: string, text: string, extra: Partial<RawMention> = {}): RawMention => ({
+  externalId: id, url: `https://m.weibo.cn/status/${id}`, author: "user", title: null, text,
+  publishedAt: new Date("2026-11-20T08:00:00Z"), ...extra,
+});
+const matched = (keywords: string[], ...raws: RawMention[]): MatchedItem[] => raws.map((raw) => ({ raw, keywords }));
+const count = async (table: string) =>
+  Number((await env.database.sql.unsafe(`select count(*)::int as n from ${table}`))[0]!.n);
+
+describe("the mention store", () => {
+  it("stores a post found by two keywords and two runs as one row with two matches", async () => {
+    const p = post("m1", "微信更新之后一直闪退，而且卡顿得厉害，根本没法用");
+    const first = await processPage(deps(), { source: "weibo", watchlistId: watchA, items: matched(["闪退"], p) });
+    const second = await processPage(deps(), { source: "weibo", watchlistId: watchA, items: matched(["卡顿"], p) });
+    const rerun = await processPage(deps(), { source: "weibo", watchlistId: watchA, items: matched(["闪退"], { ...p, text: "changed" }) });
+    expect([first.inserted.length, second.inserted.length, rerun.inserted.length]).toEqual([1, 0, 0]);
+    const rows = await env.database.sql`select id, text from mentions where source = 'weibo' and external_id = 'm1'`;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.text).toBe(p.text); // a rerun changes nothing but the match
+    const matches = await env.database.sql`
+      select keyword, seen_count from mention_matches where mention_id = ${rows[0]!.id} order by keyword`;
+    expect(matches.map((m) => [m.keyword, m.seen_count])).toEqual([["卡顿", 1], ["闪退", 2]]);
+  });
+
+  it("records a second watchlist's find as one more match on the same row", async () => {
+    const p = post("m2", "MyApp crashes every time I open the camera since the update");
+    await processPage(deps(), { source: "weibo", watchlistId: watchA, items: matched(["闪退"], p) });
+    const r = await processPage(deps(), { source: "weibo", watchlistId: watchB, items: matched(["crash"], p) });
+    expect(r.inserted).toHaveLength(0);
+    const m = await env.database.sql`
+      select watchlist_id from mention_matches mm join mentions m on m.id = mm.mention_id
+      where m.external_id = 'm2' order by watchlist_id`;
+    expect(m.map((x) => x.watchlist_id)).toEqual([watchA, watchB]);
+  });
+
+  it("marks an exact repost and a near-duplicate as duplicates of the first post, across sources and pages", async () => {
+    const text =
+      "更新到最新版以后一打开就闪退，聊天记录也打不开了，客服一直不回复。我试过重启手机、清除缓存、卸载重装，都没有用，" +
+      "每次点开图标转两秒就直接退回桌面。工作群里的消息全都看不到，耽误了好几件事。希望官方尽快出个修复版本，不然只能换别的软件了。";
+    const a = await processPage(deps(), { source: "weibo", watchlistId: watchA, items: matched(["闪退"], post("r1", text)) });
+    const b = await processPage(deps(), {
+      source: "tieba",
+      watchlistId: watchA,
+      items: matched(["闪退"], post("t1", `//@小明: ${text}！！`), post("t2", `同问 ${text}`)),
+    });
+    const original = a.inserted[0]!.id;
+    expect(a.duplicates).toBe(0);
+    expect(b.duplicates).toBe(2);
+    expect(b.inserted.map((m) => m.duplicateOf)).toEqual([original, original]);
+    const stored = await env.database.sql`select duplicate_of from mentions where external_id in ('t1', 't2')`;
+    expect(stored.map((r) => Number(r.duplicate_of))).toEqual([original, original]);
+  });
+
+  it("marks a repeat inside the same page, and never calls short texts like 垃圾 duplicates", async () => {
+    const text = "The new version drains my battery in two hours, please roll it back";
+    const r = await processPage(deps(), {
+      source: "appstore",
+      watchlistId: watchA,
+      items: matched([""], post("s1", text), post("s2", text), post("s3", "垃圾"), post("s4", "垃圾")),
+    });
+    expect(r.inserted.map((m) => m.duplicateOf)).toEqual([null, r.inserted[0]!.id, null, null]);
+  });
+
+  it("keeps unrelated posts apart", async () => {
+    const r = await processPage(deps(), {
+      source: "weibo",
+      watchlistId: watchA,
+      items: matched(["闪退"], post("u1", "今天天气不错，出去拍了几张照片，心情很好，晚上吃火锅"), post("u2", "登录的时候一直提示网络错误，换了wifi也不行，好烦")),
+    });
+    expect(r.duplicates).toBe(0);
+  });
+
+  it("stores a reposted original as its own mention, linked from the repost", async () => {
+    const original = post("o1", "微信支付扣费了但是订单显示失败，钱去哪了", { author: "原作者" });
+    const repost = post("o2", "我也遇到了，客服说要等七天", { reposted: original });
+    const r = await processPage(deps(), { source: "weibo", watchlistId: watchA, items: matched(["扣费"], repost) });
+    expect(r.inserted.map((m) => m.externalId)).toEqual(["o1", "o2"]);
+    const [row] = await env.database.sql`select extra from mentions where external_id = 'o2'`;
+    expect(row!.extra).toEqual({ repostOf: "o1" });
+  });
+
+  it("writes a page of 500 mentions in a fixed handful of statements, not one per mention", async () => {
+    const items = matched(
+      ["crash"],
+      ...Array.from({ length: 500 }, (_, i) => post(`b${i}`, `Review number ${i}: the app ${i % 2 ? "crashes" : "freezes"} on screen ${i * 7919}`)),
+    );
+    statements = [];
+    const deps500 = { sql: counted.sql, alertStage: noAlerts, dedupMinChars: 12 };
+    const r = await processPage(deps500, { source: "appstore", watchlistId: watchB, items });
+    expect(r.inserted).toHaveLength(500);
+    const work = statements.filter((q) => !/^\s*(begin|commit)/i.test(q));
+    // lock, candidates, insert, (duplicate links), matches
+    expect(work.length).toBeLessThanOrEqual(5);
+    statements = [];
+    const again = await processPage(deps500, { source: "appstore", watchlistId: watchB, items });
+    expect(again.inserted).toHaveLength(0);
+    expect(await count("mentions where source = 'appstore' and external_id like 'b%'")).toBe(500);
+  });
+
+  it("hands only new rows to the alert stage, inside the storing transaction", async () => {
+    const seen: StoredMention[][] = [];
+    const stage: AlertStage = {
+      async onStored(tx, ms) {
+        seen.push([...ms]);
+        const [r] = await tx`select count(*)::int as n from mentions where id = ${ms[0]!.id}`;
+        expect(r!.n).toBe(1); // visible to the transaction before commit
+        return ms.length;
+      },
+    };
+    const p = post("a1", "自动续费关不掉，每个月都扣钱，这是诈骗吧");
+    const first = await processPage(deps(stage), { source: "weibo", watchlistId: watchA, items: matched(["扣费"], p) });
+    const again = await processPage(deps(stage), { source: "weibo", watchlistId: watchA, items: matched(["扣费"], p) });
+    expect([first.alerts, again.alerts]).toEqual([1, 0]);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("rolls the page back when the alert stage fails, so nothing half-stored is left", async () => {
+    const failing: AlertStage = { async onStored() { throw new Error("outbox unavailable"); } };
+    await expect(
+      processPage(deps(failing), { source: "weibo", watchlistId: watchA, items: matched(["x"], post("f1", "闪退闪退闪退，垃圾软件，退钱")) }),
+    ).rejects.toThrow("outbox unavailable");
+    expect(await count("mentions where external_id = 'f1'")).toBe(0);
+  });
+});
+
+describe("edited store reviews", () => {
+  const review = (id: string, text: string, rating: number): RawMention => ({
+    externalId: id, url: null, author: "reviewer", title: null, text, rating,
+    publishedAt: new Date("2026-11-20T08:00:00Z"), appVersion: "3.4.0",
+  });
+
+  it("takes an edited review's new text and rating and keeps the old version in its history", async () => {
+    const before = review("e1", "Love it, been using it for two years without a single problem", 5);
+    const after = review("e1", "Since the last update it crashes on launch and I lost all my notes", 1);
+    const first = await processPage(deps(), { source: "googleplay", watchlistId: watchA, items: matched([""], before) });
+    const edit = await processPage(deps(), { source: "googleplay", watchlistId: watchA, items: matched([""], after) });
+    expect([first.inserted.length, first.edited, edit.inserted.length, edit.edited]).toEqual([1, 0, 0, 1]);
+    const [row] = await env.database.sql`select id, text, rating, fingerprint from mentions where source = 'googleplay' and external_id = 'e1'`;
+    expect([row!.text, row!.rating]).toEqual([after.text, 1]);
+    const history = await env.database.sql`select text, rating from mention_revisions where mention_id = ${row!.id}`;
+    expect(history.map((h) => [h.text, h.rating])).toEqual([[before.text, 5]]);
+
+    const unchanged = await processPage(deps(), { source: "googleplay", watchlistId: watchA, items: matched([""], after) });
+    expect(unchanged.edited).toBe(0);
+    expect(await count(`mention_revisions where mention_id = ${row!.id}`)).toBe(1);
+  });
+
+  it("revises a page of edits in the same handful of statements as a page of new reviews", async () => {
+    const page = (edited: boolean) =>
+      matched([""], ...Array.from({ length: 300 }, (_, i) => review(`p${i}`, `Review ${i}: sync ${edited && i % 2 ? "fails every morning" : "works"} on device ${i * 7919}`, edited && i % 2 ? 2 : 4)));
+    const deps300 = { sql: counted.sql, alertStage: noAlerts, dedupMinChars: 12 };
+    await processPage(deps300, { source: "googleplay", watchlistId: watchB, items: page(false) });
+    statements = [];
+    const r = await processPage(deps300, { source: "googleplay", watchlistId: watchB, items: page(true) });
+    expect([r.inserted.length, r.edited]).toEqual([0, 150]);
+    expect(statements.filter((q) => !/^\s*(begin|commit)/i.test(q)).length).toBeLessThanOrEqual(5);
+    expect(await count("mention_revisions r join mentions m on m.id = r.mention_id where m.external_id like 'p%'")).toBe(150);
+  });
+});
