@@ -36,6 +36,7 @@ afterAll(async () => {
 
 const count = async (q: string) => Number((await env.database.sql.unsafe(q))[0]!.n);
 
+// Injects: SIGKILL of the worker process while a page request hangs (pages 1-2 committed). Asserts: the restarted worker completes the job; every review stored once, the dead run marked abandoned.
 it("picks up the job of a worker killed mid-crawl and completes it with no duplicate and nothing lost", async () => {
   const app = await upsertApp(env.database.db, { name: "喵记", appstoreId: "1500000001", appstoreCountries: ["cn", "us"] });
   // Disabled: no scheduler competes with the job this test enqueues by hand.
@@ -68,6 +69,7 @@ it("picks up the job of a worker killed mid-crawl and completes it with no dupli
   expect(cursor.map((c) => c.scope)).toEqual(["cn", "us"]);
 });
 
+// Injects: SIGTERM while a page is slow. Asserts: the worker exits 0 only after the job completed with every review.
 it("finishes the running job before stopping on SIGTERM", async () => {
   const app = await upsertApp(env.database.db, { name: "快跑", appstoreId: "1500000002", appstoreCountries: ["us"] });
   const w = await createWatchlist(env.database.db, { appId: app.id, keywords: [], sources: ["appstore"], intervalSec: 900, enabled: false, by: "test" });

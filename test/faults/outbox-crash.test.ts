@@ -5,8 +5,8 @@ import { notifyQueue, redisConnection } from "../../src/queues.ts";
 import { spawnWorker, waitFor } from "../helpers/child.ts";
 import { createCrawlTestEnv, type CrawlTestEnv } from "../helpers/crawl.ts";
 import { deleteKeys } from "../helpers/env.ts";
-import { startReceiver, type Receiver } from "./receiver.ts";
-import { rule, watch, webhookChannel } from "./support.ts";
+import { startReceiver, type Receiver } from "../alerts/receiver.ts";
+import { rule, watch, webhookChannel } from "../alerts/support.ts";
 
 let env: CrawlTestEnv;
 let receiver: Receiver;
@@ -34,6 +34,7 @@ const sql = () => env.database.sql;
 const states = async () => (await sql()`select state, count(*)::int as n from deliveries group by state order by state`).map((r) => `${r.state}:${r.n}`);
 const deliveredKeys = () => receiver.received.map((r) => String(r.headers["idempotency-key"]));
 
+// Injects: a crawl that commits alerts to the outbox and dies before enqueueing them. Asserts: a worker started later delivers each alert exactly once.
 it("delivers every alert of a crawl that committed but died before enqueueing, once, when a worker starts", async () => {
   const w = await watch(sql(), env.database.db, "喵记");
   await sql()`update apps set appstore_id = '1500000001', appstore_countries = '{cn}' where name = '喵记'`;
@@ -58,6 +59,7 @@ it("delivers every alert of a crawl that committed but died before enqueueing, o
   await new Promise((res) => worker.once("exit", res));
 });
 
+// Injects: a receiver that is down, then every notify job deleted from Redis. Asserts: the outbox sweeper re-sends each pending delivery, once.
 it("re-enqueues pending deliveries whose jobs Redis lost, and delivers each once", async () => {
   const w = await watch(sql(), env.database.db, "失忆App");
   const ch = await webhookChannel(sql(), `${receiver.url}/lost`);
@@ -65,7 +67,7 @@ it("re-enqueues pending deliveries whose jobs Redis lost, and delivers each once
   await receiver.down();
   const worker = spawnWorker(childEnv());
   children.push(worker);
-  const { store, matched, review } = await import("./support.ts");
+  const { store, matched, review } = await import("../alerts/support.ts");
   await store(sql(), w, matched(["封号"], review("无缘无故被封号"), review("第二个封号的帖子，又被封号")), "weibo");
   await waitFor(async () => Number((await sql()`select count(*)::int as n from deliveries d join alerts a on a.id = d.alert_id where a.watchlist_id = ${w} and d.attempts >= 1`)[0]!.n) === 2, "failed first tries");
 
