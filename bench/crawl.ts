@@ -1,72 +1,66 @@
 /**
- * Crawl bench: 200 store watchlists (App Store, Google Play, TapTap) against the local sandbox,
- * through the real crawl job, fetcher, pipeline and a scratch database. Measures requests and
- * wall time of a first run, an unchanged rerun and a rerun after 1 % new reviews, and how fast
- * each store format parses. Prints one JSON line per figure, then a readable table.
+ * Crawl bench: 200 watchlists on every source earshot has, against the local sandbox, through
+ * the real crawl job, fetcher, pipeline and a scratch database. Each watchlist is an app of its
+ * own with feeds of its own: one store (App Store, Google Play or TapTap, in turn), Weibo, a
+ * Tieba search and the app's 吧, a Discourse forum and a configured forum, searched for two
+ * keywords. Measures requests and wall time of a first run, an unchanged rerun and a rerun after
+ * 1 % new items, per source, checks that the unchanged rerun costs one request per (watchlist,
+ * source, scope) and that the last run finds every new item and nothing twice, then how fast each
+ * format parses. Prints one JSON line per figure, then readable tables.
  *
  *   npm run bench:crawl [-- --watchlists 200 --concurrency 4]
  */
-import { randomBytes } from "node:crypto";
-import { cpus } from "node:os";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import postgres from "postgres";
-import { runCrawl, type CrawlDeps, type CrawlJobData } from "../jobs/crawl.ts";
+import { runCrawl, type CrawlDeps } from "../jobs/crawl.ts";
 import { noAlerts } from "../src/alerts/stage.ts";
 import { formatTable } from "../src/cli/table.ts";
 import { loadConfig, sourceEnvKey } from "../src/config.ts";
-import { migrateDatabase, openDatabase, quoteIdent } from "../src/db/client.ts";
+import { openDatabase } from "../src/db/client.ts";
+import { upsertForum } from "../src/db/repo/forums.ts";
 import { createWatchlist, upsertApp } from "../src/db/repo/watchlists.ts";
 import { createFetcher } from "../src/fetch/index.ts";
 import { INITIAL_REVIEWS } from "../src/sandbox/appstore.ts";
 import { PLAY_INITIAL_REVIEWS } from "../src/sandbox/googleplay.ts";
+import { INITIAL_POSTS, searchFeed, type SocialPost } from "../src/sandbox/posts.ts";
 import { startSandbox } from "../src/sandbox/server.ts";
 import { TAPTAP_INITIAL_REVIEWS } from "../src/sandbox/taptap.ts";
 import { parseAppstoreFeed } from "../src/sources/appstore.ts";
+import { parseDiscourseSearch, discourseSearchUrl } from "../src/sources/discourse.ts";
 import { parseGooglePlayReviews, playReviewsRequestBody, playReviewsUrl } from "../src/sources/googleplay.ts";
 import { sources } from "../src/sources/index.ts";
 import { parseTaptapReviews, taptapReviewsUrl } from "../src/sources/taptap.ts";
+import { weibo, weiboDesktopUrl } from "../src/sources/weibo.ts";
+import { report, scratchDatabase, type Figure } from "./lib.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const WATCHLISTS = arg("--watchlists", 200);
 const CONCURRENCY = arg("--concurrency", 4);
+const KEYWORDS = ["闪退", "卡顿"];
 const STORES = ["appstore", "googleplay", "taptap"] as const;
-const INITIAL: Record<(typeof STORES)[number], number> = { appstore: INITIAL_REVIEWS, googleplay: PLAY_INITIAL_REVIEWS, taptap: TAPTAP_INITIAL_REVIEWS };
+type Store = (typeof STORES)[number];
+const SOCIAL = ["weibo", "tieba", "discourse", "forum"] as const;
+const ALL = [...STORES, ...SOCIAL] as const;
+type Source = (typeof ALL)[number];
+const INITIAL: Record<Store, number> = { appstore: INITIAL_REVIEWS, googleplay: PLAY_INITIAL_REVIEWS, taptap: TAPTAP_INITIAL_REVIEWS };
+/** Social feeds start with INITIAL_POSTS; 1 % of that, rounded up to a whole post. */
+const SOCIAL_GROWTH = Math.max(1, Math.round(INITIAL_POSTS / 100));
 
-interface Figure {
-  figure: string;
-  value: number;
-  unit: string;
-}
 const figures: Figure[] = [];
-const figure = (name: string, value: number, unit: string) => {
-  const f = { figure: name, value: Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 1000) / 1000, unit };
-  figures.push(f);
-  console.log(JSON.stringify(f));
-};
+const figure = (name: string, value: number, unit: string) => figures.push({ figure: name, value, unit });
 const say = (line: string) => console.error(line);
 
 // ---- scratch database, queue prefix and sandbox ----
-const suffix = randomBytes(4).toString("hex");
-const baseUrl = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
-const dbName = `earshot_bench_crawl_${suffix}`;
-const dbUrl = new URL(baseUrl);
-dbUrl.pathname = `/${dbName}`;
+const scratch = await scratchDatabase("crawl");
 const sandbox = await startSandbox();
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  DATABASE_URL: dbUrl.toString(),
-  EARSHOT_QUEUE_PREFIX: `bench-crawl-${suffix}`,
-  EARSHOT_SANDBOX_URL: sandbox.url,
-  LOG_LEVEL: "silent",
-};
+const prefix = `bench-crawl-${Date.now().toString(36)}`;
+const env: NodeJS.ProcessEnv = { ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}), DATABASE_URL: scratch.url, EARSHOT_QUEUE_PREFIX: prefix, EARSHOT_SANDBOX_URL: sandbox.url, LOG_LEVEL: "silent" };
 // The sandbox is local: no spacing between requests, as the demo does.
-for (const id of STORES) env[`EARSHOT_POLITENESS_${sourceEnvKey(id)}`] = "8/0";
-for (const id of STORES) delete env[`EARSHOT_${sourceEnvKey(id)}_URL`];
-delete env.EARSHOT_ITUNES_SEARCH_URL;
+for (const id of ALL) env[`EARSHOT_POLITENESS_${sourceEnvKey(id)}`] = "8/0";
+// A logged-in Weibo cookie: the desktop search, which needs no browser (the sandbox knows "_2A" cookies).
+env.EARSHOT_COOKIE_WEIBO = "SUB=_2Abench; SUBP=bench";
 const config = loadConfig(env);
-await migrateDatabase(config.databaseUrl);
 const database = openDatabase(config.databaseUrl);
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const fetcher = createFetcher({
@@ -77,87 +71,186 @@ const fetcher = createFetcher({
 });
 const deps: CrawlDeps = { config, database, fetcher, alertStage: noAlerts, logger: pino({ level: "silent" }), blockBackoffMs: config.fetch.blockBackoffMs };
 
+interface Target {
+  watchlistId: number;
+  name: string;
+  store: Store;
+  /** The store's feed, as sandbox.grow names it. */
+  storeFeed: string;
+}
+interface RunTotals {
+  requests: number;
+  ms: number;
+  new: number;
+  seen: number;
+  failed: number;
+}
+const emptyTotals = (): RunTotals => ({ requests: 0, ms: 0, new: 0, seen: 0, failed: 0 });
+
 try {
-  // ---- 200 watchlists spread over the three stores, each on a feed of its own ----
-  const jobs: (CrawlJobData & { feed: string; store: (typeof STORES)[number] })[] = [];
+  const discourseForum = await upsertForum(database.db, { kind: "discourse", name: "bench discourse", baseUrl: `${sandbox.url}/discourse` });
+  const configuredForum = await upsertForum(database.db, {
+    kind: "forum",
+    name: "bench forum",
+    baseUrl: `${sandbox.url}/forum`,
+    config: {
+      searchUrl: `${sandbox.url}/forum/search.php?keyword={query}&page={page}`,
+      selectors: { item: "li.result-item", title: "h3.result-title a", link: "h3.result-title a", text: ".result-summary", author: ".result-author", date: ".result-date", next: "a.nxt" },
+      dateFormat: "YYYY-MM-DD HH:mm",
+      timeZone: "Asia/Shanghai",
+    },
+  });
+
+  const targets: Target[] = [];
   const letters = "abcdefghijklmnopqrstuvwxyz";
   for (let i = 0; i < WATCHLISTS; i++) {
     const store = STORES[i % 3]!;
+    const name = `声呐${i}`;
+    sandbox.addApp(name);
     const cc = letters[Math.floor(i / 26) % 26]! + letters[i % 26]!;
     const trackId = i % 2 ? "1500000001" : "1500000002";
     const region = i % 2 ? "cn" : "intl";
     const app = await upsertApp(database.db, {
-      name: `bench-${store}-${i}`,
+      name,
       ...(store === "appstore" ? { appstoreId: trackId, appstoreCountries: [cc] } : {}),
       ...(store === "googleplay" ? { playPackage: `com.bench.app${i}`, playLangs: ["en-us"] } : {}),
       ...(store === "taptap" ? { taptapId: String(300_000 + i), taptapRegion: region } : {}),
     });
-    const w = await createWatchlist(database.db, { appId: app.id, keywords: ["crash", "闪退"], sources: [store], intervalSec: 900, by: "bench" });
-    const feed =
-      store === "appstore" ? `appstore:${trackId}:${cc}` : store === "googleplay" ? `googleplay:com.bench.app${i}:en-us` : `taptap:${300_000 + i}:${region}`;
-    jobs.push({ watchlistId: w.id, source: store, trigger: "manual", feed, store });
+    const bar = await upsertForum(database.db, { kind: "tieba", name, baseUrl: `${sandbox.url}/f?kw=${encodeURIComponent(name)}` });
+    const w = await createWatchlist(database.db, {
+      appId: app.id,
+      keywords: KEYWORDS,
+      sources: [store, ...SOCIAL],
+      forumIds: [discourseForum.id, configuredForum.id, bar.id],
+      intervalSec: 900,
+      by: "bench",
+    });
+    const storeFeed = store === "appstore" ? `appstore:${trackId}:${cc}` : store === "googleplay" ? `googleplay:com.bench.app${i}:en-us` : `taptap:${300_000 + i}:${region}`;
+    targets.push({ watchlistId: w.id, name, store, storeFeed });
   }
-  const scopes = jobs.length; // one storefront, language or app list each
+  const jobs = targets.flatMap((t) => [t.store, ...SOCIAL].map((source) => ({ target: t, source: source as Source })));
+
+  // Scopes per (watchlist, source), as the sources plan them: a store feed each; Weibo a search
+  // per keyword; Tieba a search per keyword and the 吧; each forum a search per keyword.
+  const scopesOf: Record<Source, number> = { appstore: 1, googleplay: 1, taptap: 1, weibo: KEYWORDS.length, tieba: KEYWORDS.length + 1, discourse: KEYWORDS.length, forum: KEYWORDS.length };
+  const scopes: Record<string, number> = {};
+  for (const j of jobs) scopes[j.source] = (scopes[j.source] ?? 0) + scopesOf[j.source];
+  const totalScopes = Object.values(scopes).reduce((a, b) => a + b, 0);
 
   let jobSeq = 0;
   const runAll = async () => {
+    const per = new Map<string, RunTotals>(ALL.map((s) => [s, emptyTotals()]));
+    const seenByJob = new Map<string, number>();
     const before = sandbox.requests.filter((r) => r.path !== "/robots.txt").length;
     let next = 0;
-    let stored = 0;
-    let failed = 0;
     const start = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < jobs.length) {
-          const job = jobs[next++]!;
+          const { target, source } = jobs[next++]!;
+          const t = per.get(source)!;
+          const started = performance.now();
           try {
-            const r = await runCrawl(deps, { id: `bench-${++jobSeq}`, data: { watchlistId: job.watchlistId, source: job.source, trigger: "manual" }, attemptsMade: 0 });
-            stored += r.new;
-            if (r.status !== "ok") failed++;
+            const r = await runCrawl(deps, { id: `bench-${++jobSeq}`, data: { watchlistId: target.watchlistId, source, trigger: "manual" }, attemptsMade: 0 });
+            t.requests += r.requests;
+            t.new += r.new;
+            t.seen += r.seen;
+            seenByJob.set(`${target.watchlistId}:${source}`, r.seen);
+            if (r.status !== "ok") {
+              t.failed++;
+              say(`${source} watchlist ${target.watchlistId}: ${r.status} ${r.message ?? ""}`);
+            }
           } catch (err) {
-            failed++;
-            say(`${job.source} watchlist ${job.watchlistId}: ${(err as Error).message}`);
+            t.failed++;
+            say(`${source} watchlist ${target.watchlistId}: ${(err as Error).message}`);
           }
+          t.ms += performance.now() - started;
         }
       }),
     );
     const ms = performance.now() - start;
     const requests = sandbox.requests.filter((r) => r.path !== "/robots.txt").length - before;
-    return { ms, requests, stored, failed };
+    const sum = (k: keyof RunTotals) => [...per.values()].reduce((a, t) => a + t[k], 0);
+    return { ms, requests, new: sum("new"), seen: sum("seen"), failed: sum("failed"), per, seenByJob };
+  };
+  type Run = Awaited<ReturnType<typeof runAll>>;
+  const perSourceRows: (string | number)[][] = [];
+  const perSource = (label: string, run: Run) => {
+    for (const s of ALL) {
+      const t = run.per.get(s)!;
+      perSourceRows.push([label, s, scopes[s] ?? 0, t.requests, ((t.requests / (scopes[s] ?? 1)) || 0).toFixed(2), t.seen, t.new, t.failed]);
+    }
   };
 
-  say(`first run: ${jobs.length} watchlists (${scopes} feeds), ${CONCURRENCY} at a time…`);
+  say(`first run: ${targets.length} watchlists × ${1 + SOCIAL.length} sources = ${jobs.length} runs, ${totalScopes} scopes, ${CONCURRENCY} at a time…`);
   const first = await runAll();
+  perSource("first", first);
+  figure("crawl_watchlists", targets.length, "watchlists");
+  figure("crawl_scopes", totalScopes, "scopes");
   figure("crawl_first_run_requests", first.requests, "requests");
   figure("crawl_first_run_ms", first.ms, "ms");
-  figure("crawl_first_run_reviews", first.stored, "reviews");
-  figure("crawl_first_run_reviews_per_s", first.stored / (first.ms / 1000), "reviews/s");
+  figure("crawl_first_run_mentions", first.new, "mentions");
+  figure("crawl_first_run_mentions_per_s", first.new / (first.ms / 1000), "mentions/s");
 
   say("unchanged rerun…");
   const unchanged = await runAll();
+  perSource("unchanged", unchanged);
   figure("crawl_unchanged_requests", unchanged.requests, "requests");
   figure("crawl_unchanged_ms", unchanged.ms, "ms");
-  figure("crawl_unchanged_requests_per_scope", unchanged.requests / scopes, "requests/scope");
-  figure("crawl_unchanged_new_reviews", unchanged.stored, "reviews");
-
-  // 1 % new: every feed grows by 1 % of what it started with (at least one review).
-  let grown = 0;
-  for (const j of jobs) {
-    const n = Math.max(1, Math.round(INITIAL[j.store] / 100));
-    sandbox.grow(j.feed, n);
-    grown += n;
+  figure("crawl_unchanged_requests_per_scope", unchanged.requests / totalScopes, "requests/scope");
+  figure("crawl_unchanged_new_mentions", unchanged.new, "mentions");
+  for (const s of ALL) {
+    const t = unchanged.per.get(s)!;
+    if (t.requests !== scopes[s]) say(`target missed: the unchanged rerun of ${s} made ${t.requests} requests for ${scopes[s]} scopes`);
   }
-  say(`1 % new: ${grown} new reviews over ${scopes} feeds…`);
+
+  // 1 % new: every store feed grows by 1 % of its size, every social feed by one post.
+  const expected = new Map<string, number>();
+  let grownStore = 0;
+  for (const t of targets) {
+    const n = Math.max(1, Math.round(INITIAL[t.store] / 100));
+    sandbox.grow(t.storeFeed, n);
+    grownStore += n;
+    expected.set(`${t.watchlistId}:${t.store}`, n);
+    for (const site of ["weibo", "tieba", "tieba-bar", "discourse", "forum"]) sandbox.grow(`${site}:${t.name}`, SOCIAL_GROWTH);
+  }
+  // What each social scope's search now shows above what it showed before, as its site serves it.
+  const fresh = (posts: SocialPost[], originalsOnly: boolean) => posts.filter((p) => p.k >= INITIAL_POSTS && (!originalsOnly || p.repostOf === null)).length;
+  const state = sandbox.state;
+  for (const t of targets) {
+    const per = (site: string, originalsOnly: boolean) => KEYWORDS.reduce((a, k) => a + fresh(searchFeed(site, `${t.name} ${k}`, state), originalsOnly), 0);
+    expected.set(`${t.watchlistId}:weibo`, per("weibo", false));
+    expected.set(`${t.watchlistId}:tieba`, per("tieba", true) + fresh(searchFeed("tieba-bar", t.name, state), true));
+    expected.set(`${t.watchlistId}:discourse`, per("discourse", true));
+    expected.set(`${t.watchlistId}:forum`, per("forum", true));
+  }
+  const expectedItems = [...expected.values()].reduce((a, b) => a + b, 0);
+  say(`1 % new: ${grownStore} store reviews and ${targets.length * 5 * SOCIAL_GROWTH} social posts added; ${expectedItems} (watchlist, item) pairs to find…`);
   const onePct = await runAll();
+  perSource("1% new", onePct);
+  // Items are cut at the cursor by position, newest first: per (watchlist, source) the count of
+  // items taken equals the count added exactly when every new item and no old one was taken.
+  let missed = 0;
+  let again = 0;
+  for (const [key, want] of expected) {
+    const got = onePct.seenByJob.get(key) ?? 0;
+    if (got < want) missed += want - got;
+    else again += got - want;
+  }
+  const doubled = Number((await database.sql`select count(*)::int as n from (select 1 from mentions group by source, external_id having count(*) > 1) d`)[0]!.n);
   figure("crawl_1pct_new_requests", onePct.requests, "requests");
   figure("crawl_1pct_new_ms", onePct.ms, "ms");
-  figure("crawl_1pct_new_reviews", onePct.stored, "reviews");
-  figure("crawl_requests_per_new_review", onePct.requests / Math.max(1, onePct.stored), "requests/review");
+  figure("crawl_1pct_new_expected_items", expectedItems, "items");
+  figure("crawl_1pct_new_items_found", onePct.seen, "items");
+  figure("crawl_1pct_new_items_missed", missed, "items");
+  figure("crawl_1pct_new_items_taken_twice", again, "items");
+  figure("crawl_1pct_new_mentions", onePct.new, "mentions");
+  figure("crawl_requests_per_new_mention", onePct.requests / Math.max(1, onePct.new), "requests/mention");
+  figure("crawl_duplicate_mention_rows", doubled, "rows");
   const failed = first.failed + unchanged.failed + onePct.failed;
   figure("crawl_failed_runs", failed, "runs");
-  if (onePct.stored !== grown) say(`warning: ${grown} reviews were added but ${onePct.stored} stored`);
 
-  // ---- parse throughput per store format, on sandbox pages of each ----
+  // ---- parse throughput per format, on sandbox pages of each ----
   const appstoreUrl = `${sandbox.url}/us/rss/customerreviews/page=2/id=1500000001/sortby=mostrecent/json`;
   const appstoreBody = await (await fetch(appstoreUrl)).text();
   const playUrl = playReviewsUrl(sandbox.url, "en", "us");
@@ -166,39 +259,42 @@ try {
   ).text();
   const tapUrl = taptapReviewsUrl(sandbox.url, "cn", "210001");
   const tapBody = await (await fetch(tapUrl)).text();
+  const weiboUrl = weiboDesktopUrl(sandbox.url, "喵记", 1);
+  const weiboBody = await (await fetch(weiboUrl, { headers: { cookie: env.EARSHOT_COOKIE_WEIBO! } })).text();
+  const discourseUrl = discourseSearchUrl(`${sandbox.url}/discourse`, "喵记 闪退", 1);
+  const discourseBody = await (await fetch(discourseUrl)).text();
   const parsers: [string, () => number][] = [
     ["appstore", () => parseAppstoreFeed(appstoreBody, appstoreUrl).items.length],
     ["googleplay", () => parseGooglePlayReviews(playBody, { url: playUrl, packageName: "com.example.meownote" }).items.length],
     ["taptap", () => parseTaptapReviews(tapBody, tapUrl).items.length],
+    ["weibo", () => weibo.parse(weiboBody, weiboUrl).length],
+    ["discourse", () => parseDiscourseSearch(discourseBody, discourseUrl, `${sandbox.url}/discourse`).items.length],
   ];
-  for (const [store, parse] of parsers) {
+  for (const [format, parse] of parsers) {
     const until = (ms: number) => {
-      let reviews = 0;
+      let items = 0;
       const start = performance.now();
-      while (performance.now() - start < ms) reviews += parse();
-      return reviews / ((performance.now() - start) / 1000);
+      while (performance.now() - start < ms) items += parse();
+      return items / ((performance.now() - start) / 1000);
     };
     until(200); // warm up
-    figure(`parse_${store}_reviews_per_s`, until(1000), "reviews/s");
+    figure(`parse_${format}_items_per_s`, until(1000), "items/s");
   }
 
-  say(`\ncrawl bench: ${jobs.length} store watchlists, ${CONCURRENCY} runs at a time, sandbox with no spacing (${cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`);
-  say(formatTable(["figure", "value", "unit"], figures.map((f) => [f.figure, f.value, f.unit])));
-  if (failed > 0) process.exitCode = 1;
+  report(`crawl bench: ${targets.length} watchlists on ${1 + SOCIAL.length} sources each, ${CONCURRENCY} runs at a time, sandbox with no spacing`, figures);
+  say("\nper source (scopes: cursors the runs page through; requests/scope is the target of the unchanged rerun)");
+  say(formatTable(["run", "source", "scopes", "requests", "requests/scope", "items taken", "new mentions", "failed"], perSourceRows));
+  if (failed > 0 || missed > 0 || again > 0 || doubled > 0 || unchanged.requests !== totalScopes) process.exitCode = 1;
 } finally {
   await fetcher.close();
   await sandbox.close();
   await database.close();
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${config.queuePrefix}:*`, "COUNT", 1000);
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
     cursor = next;
     if (keys.length) await redis.del(...keys);
   } while (cursor !== "0");
   redis.disconnect();
-  const adminUrl = new URL(baseUrl);
-  adminUrl.pathname = "/postgres";
-  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${quoteIdent(dbName)} with (force)`);
-  await admin.end();
+  await scratch.drop();
 }

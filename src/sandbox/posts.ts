@@ -63,9 +63,9 @@ const longTail =
   "希望开发团队能认真看看用户的反馈，尽快修复，不然只能换别的应用了。";
 
 /** The app a search is about (its name or alias in the query) and the other words of the query. */
-export function appForQuery(query: string): { app: SandboxApp | null; terms: string[] } {
+export function appForQuery(query: string, state?: SandboxState): { app: SandboxApp | null; terms: string[] } {
   const words = query.split(/[\s+]+/).map((w) => w.trim()).filter(Boolean);
-  const app = sandboxApps.find((a) => words.some((w) => a.names.some((n) => n.toLowerCase() === w.toLowerCase()))) ?? null;
+  const app = [...sandboxApps, ...(state?.apps ?? [])].find((a) => words.some((w) => a.names.some((n) => n.toLowerCase() === w.toLowerCase()))) ?? null;
   const terms = words.filter((w) => !app?.names.some((n) => n.toLowerCase() === w.toLowerCase()));
   return { app, terms };
 }
@@ -94,7 +94,7 @@ export function socialFeed(site: string, app: SandboxApp, state: SandboxState): 
 
 /** The feed's posts that contain every term (in their text or in the post they repost), newest first. */
 export function searchFeed(site: string, query: string, state: SandboxState): SocialPost[] {
-  const { app, terms } = appForQuery(query);
+  const { app, terms } = appForQuery(query, state);
   if (!app) return [];
   return socialFeed(site, app, state).filter((p) =>
     terms.every((t) => fullText(p).includes(t) || (typeof p.repostOf === "object" && p.repostOf !== null && fullText(p.repostOf).includes(t))),

@@ -8,6 +8,7 @@ import { discourseRoutes } from "./discourse.ts";
 import { forumRoutes } from "./forum.ts";
 import { tiebaRoutes } from "./tieba.ts";
 import { weiboRoutes } from "./weibo.ts";
+import type { SandboxApp } from "./data.ts";
 
 /**
  * A local stand-in for the real sites: each site's routes answer on the real paths and query
@@ -34,6 +35,8 @@ export interface SandboxState {
   growth: Map<string, number>;
   /** The sandbox's notion of now (fixed at start, so dates are stable within a run). */
   now: number;
+  /** Apps added with `addApp`, talked about on the social sites besides the two built-in ones. */
+  apps: SandboxApp[];
 }
 
 /** One site's routes: answer the request, or null when it is not this site's. */
@@ -81,6 +84,12 @@ export interface Sandbox {
   requests: SandboxRequestRecord[];
   /** Makes `n` newer items appear at the top of a feed ("appstore:<trackId>:<cc>"). */
   grow(feed: string, n: number): void;
+  /**
+   * Makes the social sites (Weibo, Tieba and its 吧, Discourse, forums) talk about one more app,
+   * named `name`: its feeds ("weibo:<name>") hold generated posts of their own, as the built-in
+   * apps' do. For benchmarks that need many apps with feeds apart.
+   */
+  addApp(name: string): void;
   fail(fault: SandboxFault): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -96,7 +105,7 @@ export interface SandboxOptions {
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const state: SandboxState = { growth: new Map(), now: options.now ?? Math.floor(Date.now() / 3600_000) * 3600_000 };
+  const state: SandboxState = { growth: new Map(), now: options.now ?? Math.floor(Date.now() / 3600_000) * 3600_000, apps: [] };
   const faults: (SandboxFault & { used: number })[] = [];
   const requests: SandboxRequestRecord[] = [];
 
@@ -105,6 +114,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     requests,
     grow(feed, n) {
       state.growth.set(feed, (state.growth.get(feed) ?? 0) + n);
+    },
+    addApp(name) {
+      if (state.apps.some((a) => a.names.includes(name))) return;
+      state.apps.push({ trackId: `social-${name}`, names: [name], bundleId: name, playPackage: name });
     },
     fail(fault) {
       faults.push({ ...fault, used: 0 });

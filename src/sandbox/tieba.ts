@@ -83,7 +83,7 @@ export const tiebaRoutes: SandboxRoute = (req, state) => {
   const form = new URLSearchParams(req.body);
   const kw = form.get("kw") ?? "";
   const pn = Math.max(1, Number(form.get("pn") ?? 1) || 1);
-  const app = sandboxApps.find((a) => a.names.includes(kw));
+  const app = [...sandboxApps, ...state.apps].find((a) => a.names.includes(kw));
   if (!app) return { status: 200, json: { error_code: "340001", error_msg: "贴吧不存在" } };
   const threads = socialFeed("tieba-bar", app, state).filter((p) => p.repostOf === null);
   const slice = threads.slice((pn - 1) * THREAD_PAGE, pn * THREAD_PAGE);

@@ -138,7 +138,7 @@ fetch("/visitor/genvisitor2", { method: "POST", headers: { "content-type": "appl
 }
 
 function findPost(id: string, state: SandboxState): SocialPost | null {
-  for (const app of ["喵记", "快跑"]) {
+  for (const app of ["喵记", "快跑", ...state.apps.map((a) => a.names[0]!)]) {
     for (const p of searchFeed("weibo", app, state)) {
       if (p.id === id) return p;
       if (typeof p.repostOf === "object" && p.repostOf?.id === id) return p.repostOf;
