@@ -81,6 +81,10 @@ function isValidUtf8(bytes: Uint8Array): boolean {
   }
 }
 
+function hasNonAscii(bytes: Uint8Array): boolean {
+  return bytes.some((b) => b >= 0x80);
+}
+
 /** Guesses the charset of undeclared bytes: valid UTF-8 wins, then chardet's best known guess. */
 export function detectCharset(bytes: Uint8Array): string {
   const sample = bytes.subarray(0, DETECT_SAMPLE_BYTES);
@@ -115,7 +119,10 @@ export function decodeBody(bytes: Uint8Array, contentType: string | undefined): 
     normaliseCharset(charsetFromContentType(contentType)) ??
     (/\bjson\b/i.test(contentType ?? "") ? "utf-8" : null) ??
     normaliseCharset(charsetFromMarkup(bytes));
-  const charset = declared ?? detectCharset(bytes);
+  // Sites mislabel UTF-8 as GBK (a stale header in front of a re-encoded backend); real GBK, Big5 or
+  // Shift_JIS text of any length is practically never valid UTF-8, so valid multi-byte UTF-8 wins.
+  const mislabelled = declared !== null && declared !== "utf-8" && hasNonAscii(bytes) && isValidUtf8(bytes);
+  const charset = mislabelled ? "utf-8" : (declared ?? detectCharset(bytes));
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // iconv-lite strips a BOM by default, which is what we want.
   return { text: iconv.decode(buffer, charset), charset };
