@@ -111,7 +111,7 @@ describe("the earshot command", () => {
     expect(await list()).toMatchObject([{ id, keywords: ["crash"], intervalSec: 3600, enabled: false }]);
     const table = await earshot("watch", "list");
     expect(table.stdout).toMatch(/喵记\s+crash\s+appstore\s+1h\s+no/);
-  });
+  }, 180_000); // seven process starts: on a busy 2-core machine each can take several seconds
 
   // The watchlist is disabled, so no scheduled run competes: a manual crawl still runs it.
   it("crawls a watchlist now through the queue (starting a worker when none runs) and lists what it found", async () => {
