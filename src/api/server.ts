@@ -141,6 +141,8 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
 
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof UsageError) err = fromUsage(err);
+    // Postgres text cannot hold NUL (22021): the caller sent it, so it is their 400, not our 500.
+    if (((err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code) === "22021") err = new ApiError(400, "a value holds a NUL character (\\u0000), which no field accepts");
     if (err instanceof ApiError) {
       return reply.status(err.statusCode).send({
         error: statusName(err.statusCode),
@@ -156,6 +158,8 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
     request.log.error({ err, url: request.url }, "request failed");
     return reply.status(500).send({ error: "internal", message: "the server failed to answer; see its log" });
   });
+  // Postgres text cannot hold NUL: refuse it up front, before a query (or a streamed export) fails on it.
+  app.addHook("onRequest", async (request) => { if (request.url.includes("%00")) throw new ApiError(400, "the query string holds a NUL character (%00), which no field accepts"); });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` });
   });
