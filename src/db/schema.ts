@@ -130,13 +130,13 @@ export const mentions = pgTable(
   },
   (t) => [
     uniqueIndex("mentions_source_external_uq").on(t.source, t.externalId),
-    index("mentions_fingerprint_idx").on(t.fingerprint),
-    // fastupdate off: every page searches this index right after inserting, and a pending list
-    // (scanned in full on each search) would make dedup lookups grow slower with every insert.
-    index("mentions_sim_bands_idx").using("gin", t.simBands).with({ fastupdate: false }),
-    index("mentions_published_idx").on(t.publishedAt),
+    // One btree per SimHash band instead of a GIN index over the array: cheaper to insert into
+    // (one key each, no posting lists) and probed as a BitmapOr by the near-duplicate lookup.
+    index("mentions_sim_band1_idx").on(sql`(${t.simBands}[1])`),
+    index("mentions_sim_band2_idx").on(sql`(${t.simBands}[2])`),
+    index("mentions_sim_band3_idx").on(sql`(${t.simBands}[3])`),
+    index("mentions_sim_band4_idx").on(sql`(${t.simBands}[4])`),
     index("mentions_search_terms_idx").using("gin", t.searchTerms),
-    index("mentions_duplicate_of_idx").on(t.duplicateOf),
   ],
 );
 

@@ -38,31 +38,51 @@ function hash32(s: string, start: number, end: number, seed: number): number {
 }
 
 const SHINGLE = 3;
-const weights = new Int32Array(64);
+// Per-bit counters, bit-sliced: planes[k] holds bit k of the 32 counters of one 32-bit half, so
+// adding a hash costs a short carry chain instead of 64 separate counter updates (SimHash was the
+// slowest step of normalising a mention).
+const MAX_PLANES = 32;
+const loPlanes = new Int32Array(MAX_PLANES);
+const hiPlanes = new Int32Array(MAX_PLANES);
+
+function addToPlanes(planes: Int32Array, word: number): void {
+  let carry = word;
+  for (let k = 0; carry !== 0; k++) {
+    const p = planes[k]!;
+    planes[k] = p ^ carry;
+    carry &= p;
+  }
+}
+
+/** Bit b is set where more than half of the n added words had bit b set. */
+function majority(planes: Int32Array, n: number): number {
+  const used = 32 - Math.clz32(n);
+  let out = 0;
+  for (let b = 0; b < 32; b++) {
+    let count = 0;
+    for (let k = 0; k < used; k++) count += ((planes[k]! >>> b) & 1) << k;
+    if (2 * count > n) out |= 1 << b;
+  }
+  return out;
+}
 
 /**
  * 64-bit SimHash over character 3-grams of the canonical text (works the same for Chinese,
  * which has no spaces, and for English). Returned as a signed 64-bit bigint, as Postgres stores it.
  */
 export function simhash(canonical: string): bigint {
-  weights.fill(0);
   const n = canonical.length;
   const last = Math.max(1, n - SHINGLE + 1);
+  const used = 32 - Math.clz32(last);
+  loPlanes.fill(0, 0, used);
+  hiPlanes.fill(0, 0, used);
   for (let i = 0; i < last; i++) {
     const end = Math.min(n, i + SHINGLE);
-    const lo = hash32(canonical, i, end, 0x811c9dc5);
-    const hi = hash32(canonical, i, end, 0x9747b28c);
-    for (let b = 0; b < 32; b++) {
-      weights[b]! += (lo >>> b) & 1 ? 1 : -1;
-      weights[b + 32]! += (hi >>> b) & 1 ? 1 : -1;
-    }
+    addToPlanes(loPlanes, hash32(canonical, i, end, 0x811c9dc5));
+    addToPlanes(hiPlanes, hash32(canonical, i, end, 0x9747b28c));
   }
-  let lo = 0;
-  let hi = 0;
-  for (let b = 0; b < 32; b++) {
-    if (weights[b]! > 0) lo |= 1 << b;
-    if (weights[b + 32]! > 0) hi |= 1 << b;
-  }
+  const lo = majority(loPlanes, last);
+  const hi = majority(hiPlanes, last);
   return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
 }
 

@@ -37,4 +37,25 @@ describe("content fingerprints", () => {
       expect(shared.length).toBeGreaterThan(0);
     }
   });
+
+  it("hashes a text to the same value as the rows already stored (the hash is part of the data)", () => {
+    expect(sh("更新到最新版以后微信一打开就闪退，聊天记录也打不开了")).toBe(3750129420644694349n);
+    expect(sh("The app crashes every time I open the camera")).toBe(-7401835661058882598n);
+    expect(sh("ab")).toBe(-6031497187676101619n);
+    expect(sh("")).toBe(-1461767549107667957n);
+  });
+
+  it("counts every bit of a long text the way a plain per-bit tally does", () => {
+    const text = canonicalText("闪退卡顿登录不上 crash lag login ".repeat(900));
+    const tally = new Array<number>(64).fill(0);
+    const shingles = text.length - 2;
+    for (let i = 0; i < shingles; i++) {
+      // A one-shingle text hashes to that shingle's own bits.
+      const h = BigInt.asUintN(64, simhash(text.slice(i, i + 3)));
+      for (let b = 0; b < 64; b++) tally[b]! += Number((h >> BigInt(b)) & 1n);
+    }
+    let want = 0n;
+    for (let b = 0; b < 64; b++) if (2 * tally[b]! > shingles) want |= 1n << BigInt(b);
+    expect(simhash(text)).toBe(BigInt.asIntN(64, want));
+  });
 });

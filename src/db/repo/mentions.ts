@@ -65,18 +65,27 @@ export async function storeMentionPage(
     // its original between two concurrent pages may be stored as an original too.
     const textLocks = [...new Set(eligible.map((m) => fingerprintLockKey(m.fingerprint)))].sort((a, b) => a - b);
 
+    // Asynchronous commit: a crash can lose the last few hundred milliseconds of committed pages,
+    // but never half a page, and WAL is flushed in order, so the run's later synchronous commits
+    // (its cursor, its status) make every page before them durable. A run whose end was lost is
+    // repeated and stores the lost pages again. Pages that create alerts commit synchronously (below),
+    // so no alert is sent for a row a crash could take back.
+    await tx`
+      select set_config('synchronous_commit', 'off', true),
+        (select count(*) from (select pg_advisory_xact_lock(${DEDUP_LOCK_SPACE}::int, k) from unnest(${arr(tx, textLocks, T.int)}::int[]) k order by k) l)`;
+
     const candidates = new NearDuplicateIndex<Candidate>();
     if (eligible.length > 0) {
-      await tx`select pg_advisory_xact_lock(${DEDUP_LOCK_SPACE}::int, k) from unnest(${arr(tx, textLocks, T.int)}::int[]) k order by k`;
-      // A stored text within the distance shares a band with ours (pigeonhole over 4 bands), so the
-      // GIN index on sim_bands finds it; the exact distance is then checked in SQL.
+      // A stored text within the distance shares a band with ours (pigeonhole over 4 bands), so one
+      // of the four band indexes finds it; the exact distance is then checked in SQL.
+      const band = (i: number) => arr(tx, eligible.map((m) => m.simBands[i]!), T.int);
       const rows = await tx<
         { id: string; duplicate_of: string | null; source: string; external_id: string; fingerprint: string; simhash: string }[]
       >`
         select distinct m.id, m.duplicate_of, m.source, m.external_id, m.fingerprint, m.simhash
         from unnest(${arr(tx, eligible.map((m) => m.simhash.toString()), T.int8)}::int8[],
-                    ${arr(tx, eligible.map((m) => bandsLiteral(m.simBands)), T.text)}::text[]) as u(hash, bands)
-        join mentions m on m.sim_bands && u.bands::int[]
+                    ${band(0)}::int[], ${band(1)}::int[], ${band(2)}::int[], ${band(3)}::int[]) as u(hash, b1, b2, b3, b4)
+        join mentions m on m.sim_bands[1] = u.b1 or m.sim_bands[2] = u.b2 or m.sim_bands[3] = u.b3 or m.sim_bands[4] = u.b4
         where bit_count((m.simhash # u.hash)::bit(64)) <= ${NEAR_DUPLICATE_DISTANCE}
         order by m.id`;
       for (const r of rows) {
@@ -127,6 +136,7 @@ export async function storeMentionPage(
 
     await upsertMatches(tx, watchlistId, items);
     const alerts = stored.length > 0 ? await alertStage.onStored(tx, stored) : 0;
+    if (alerts > 0) await tx`set local synchronous_commit = on`;
     return { seen: items.length, inserted: stored, duplicates: duplicateOf.size, alerts, edited: written.length - inserted.length };
   });
 }
@@ -142,11 +152,6 @@ const T = { text: 25, int: 23, int8: 20, int2: 21, float4: 700, bool: 16 } as co
 /** The first 32 bits of the fingerprint, as a signed int: the advisory lock key of a text. */
 function fingerprintLockKey(fingerprint: string): number {
   return Number.parseInt(fingerprint.slice(0, 8), 16) | 0;
-}
-
-/** An int[] literal, passed as text because unnest would flatten an array of arrays. */
-function bandsLiteral(bands: readonly number[]): string {
-  return `{${bands.join(",")}}`;
 }
 
 /** A text[] literal of lexemes (letters and digits only, so quoting each is enough). */
@@ -203,11 +208,13 @@ async function insertNew(tx: TransactionSql, items: readonly MentionToStore[], r
       ${arr(tx, col((m) => m.score.score), T.float4)}::float4[], ${arr(tx, col((m) => m.score.label), T.text)}::text[],
       ${arr(tx, col((m) => m.score.complaint), T.bool)}::bool[], ${arr(tx, col((m) => m.score.category), T.text)}::text[],
       ${arr(tx, col((m) => m.fingerprint), T.text)}::text[], ${arr(tx, col((m) => m.simhash.toString()), T.int8)}::int8[],
-      ${arr(tx, col((m) => bandsLiteral(m.simBands)), T.text)}::text[], ${arr(tx, col((m) => JSON.stringify(m.extra)), T.text)}::text[],
+      ${arr(tx, col((m) => m.simBands[0] ?? null), T.int)}::int[], ${arr(tx, col((m) => m.simBands[1] ?? null), T.int)}::int[],
+      ${arr(tx, col((m) => m.simBands[2] ?? null), T.int)}::int[], ${arr(tx, col((m) => m.simBands[3] ?? null), T.int)}::int[],
+      ${arr(tx, col((m) => JSON.stringify(m.extra)), T.text)}::text[],
       ${arr(tx, col((m) => termsLiteral(m.searchTerms)), T.text)}::text[]
       ) as u(source, external_id, url, author, title, text, language, published_at, published_raw,
         rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
-        fingerprint, simhash, sim_bands, extra, search_terms)
+        fingerprint, simhash, b1, b2, b3, b4, extra, search_terms)
     )${revise ? tx`,
     old as (
       select m.id, m.title, m.text, m.rating, m.app_version, m.published_at
@@ -231,7 +238,7 @@ function insertStatement(tx: TransactionSql, revise: boolean) {
       fingerprint, simhash, sim_bands, extra, search_terms)
     select source, external_id, url, author, title, text, language, published_at, published_raw,
       rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
-      fingerprint, simhash, sim_bands::int[], extra::jsonb,
+      fingerprint, simhash, case when b1 is null then '{}'::int[] else array[b1, b2, b3, b4] end, extra::jsonb,
       array_to_tsvector(search_terms::text[])
     from u
     on conflict (source, external_id) ${
