@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { runCrawl, type CrawlDeps, type CrawlJobData, type CrawlJobResult } from "../jobs/crawl.ts";
+import { scheduleRetention, type RetentionScheduleOptions } from "../jobs/retention.ts";
 import { reconcileSchedulers } from "../jobs/schedulers.ts";
 import { createAlertStage } from "./alerts/outbox.ts";
 import { startAlerting, type RunningAlerting } from "./alerts/runtime.ts";
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   /** Where the console alert channel prints. @default stdout */
   printAlert?: (line: string) => void;
   logger?: Logger;
+  /** Sweep mentions past their app's retention on a timer (jobs/retention.ts); false: never. @default hourly */
+  retention?: Pick<RetentionScheduleOptions, "everyMs" | "firstAfterMs"> | false;
   /** Also serve the HTTP API and dashboard from this process. @default off */
   api?: { port: number; host?: string };
 }
@@ -78,6 +81,10 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   if (options.reconcile ?? true) {
     const r = await reconcileSchedulers(database.db, queue);
     logger.info(r, "job schedulers reconciled with watchlists");
+    // A Redis restarted without persistence comes back empty: rebuild the schedulers on every reconnect.
+    queueConnection.on("ready", () =>
+      void reconcileSchedulers(database.db, queue).then((x) => logger.info(x, "job schedulers rebuilt after Redis reconnected"), (err) => logger.error({ err: errorMessage(err) }, "rebuilding job schedulers failed")),
+    );
   }
 
   const worker = new Worker<CrawlJobData, CrawlJobResult>(
@@ -111,6 +118,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   worker.on("failed", (job, err) => logger.warn({ jobId: job?.id, err: errorMessage(err) }, "crawl job failed"));
   worker.on("error", (err) => logger.error({ err: err.message }, "worker error"));
   await worker.waitUntilReady();
+  const retention = options.retention === false ? null : scheduleRetention({ database, logger, ...options.retention });
 
   // Loaded only when asked for, so a plain worker does not load the web stack.
   const api = options.api
@@ -127,6 +135,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
       closing ??= (async () => {
         await api?.close();
         await worker.close();
+        await retention?.stop();
         await alerting?.close();
         await queue.close();
         await fetcher.close();

@@ -74,8 +74,13 @@ export async function startAlerting(config: Readonly<Config>, options: AlertingO
 
   let checksWorker: Worker | null = null;
   if (options.checks ?? true) {
-    await checks.upsertJobScheduler(SWEEP_OUTBOX_JOB, { every: alertConfig.sweepEveryMs }, { name: SWEEP_OUTBOX_JOB, data: {} });
-    await checks.upsertJobScheduler(SPIKE_CHECK_JOB, { every: alertConfig.spikeEveryMs }, { name: SPIKE_CHECK_JOB, data: {} });
+    const schedule = async () => {
+      await checks.upsertJobScheduler(SWEEP_OUTBOX_JOB, { every: alertConfig.sweepEveryMs }, { name: SWEEP_OUTBOX_JOB, data: {} });
+      await checks.upsertJobScheduler(SPIKE_CHECK_JOB, { every: alertConfig.spikeEveryMs }, { name: SPIKE_CHECK_JOB, data: {} });
+    };
+    await schedule();
+    // A Redis restarted without persistence comes back empty: put the sweeper back on every reconnect.
+    queueConnection.on("ready", () => void schedule().catch(fail("rescheduling the alert checks failed")));
     checksWorker = new Worker(
       ALERT_CHECKS_QUEUE,
       async (job: Job) => {
