@@ -9,6 +9,7 @@ import { formatTable, truncate } from "./cli/table.ts";
 import { parseDuration } from "./config.ts";
 import { migrateDatabase } from "./db/client.ts";
 import { ApiError } from "./api/errors.ts";
+import { appFieldsFromOptions } from "./apps.ts";
 import { searchMentions, searchSchema, type MentionResult } from "./api/search.ts";
 import {
   createWatchlist,
@@ -33,18 +34,17 @@ function positiveId(value: string, what = "ID"): number {
   return Number(value);
 }
 
-function countries(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = splitList(value).map((c) => c.toLowerCase());
-  for (const c of list) if (!/^[a-z]{2}$/.test(c)) throw new UsageError(`countries: "${c}" is not a two-letter storefront code such as cn, us or jp`);
-  return list;
-}
-
-function appstoreId(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const digits = value.replace(/^id/i, "");
-  if (!/^\d{6,12}$/.test(digits)) throw new UsageError(`appstore-id: "${value}" is not an App Store id (digits, as in apps.apple.com/app/id414478124)`);
-  return digits;
+/** The app options of `watch add` and `watch edit`, through the validator the API uses. */
+function appOptions(opts: Record<string, string | undefined>) {
+  return appFieldsFromOptions({
+    aliases: opts.aliases,
+    appstoreId: opts.appstoreId,
+    appstoreCountries: opts.countries,
+    playPackage: opts.playPackage,
+    playLangs: opts.playLangs,
+    taptapId: opts.taptapId,
+    taptapRegion: opts.taptapRegion,
+  });
 }
 
 function forumIds(value: string | undefined): number[] | undefined {
@@ -52,36 +52,6 @@ function forumIds(value: string | undefined): number[] | undefined {
   const list = splitList(value);
   for (const id of list) if (!/^\d+$/.test(id) || Number(id) < 1) throw new UsageError(`forums: "${id}" is not a forum id (see: earshot forum list)`);
   return list.map(Number);
-}
-
-function playPackage(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[a-zA-Z][\w]*(\.[a-zA-Z][\w]*)+$/.test(value)) throw new UsageError(`play-package: "${value}" is not an Android package name such as com.tencent.mm`);
-  return value;
-}
-
-function playLangs(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = splitList(value).map((l) => l.toLowerCase().replace("_", "-"));
-  for (const l of list) {
-    if (!/^[a-z]{2,3}(-[a-z]{2})?$/.test(l)) throw new UsageError(`play-langs: "${l}" is not a language and country such as en-us, ja-jp or zh-tw`);
-  }
-  if (list.length === 0) throw new UsageError("play-langs: give at least one language, such as en-us");
-  return [...new Set(list.map((l) => (l.includes("-") ? l : `${l}-us`)))];
-}
-
-function taptapId(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const id = /(?:taptap\.(?:cn|io)\/app\/)?(\d{1,12})\/?$/.exec(value.trim())?.[1];
-  if (!id) throw new UsageError(`taptap-id: "${value}" is not a TapTap app id (digits, as in taptap.cn/app/168332)`);
-  return id;
-}
-
-function taptapRegion(value: string | undefined): "cn" | "intl" | undefined {
-  if (value === undefined) return undefined;
-  const region = value.trim().toLowerCase();
-  if (region !== "cn" && region !== "intl") throw new UsageError(`taptap-region: "${value}" must be cn (taptap.cn) or intl (taptap.io)`);
-  return region;
 }
 
 export function buildProgram(): Command {
@@ -143,17 +113,7 @@ export function buildProgram(): Command {
       const sources = splitList(opts.sources);
       const intervalSec = parseInterval(opts.every);
       validateWatchlist({ keywords, sources, intervalSec });
-      const appInput = {
-        name: String(opts.app).trim(),
-        ...(opts.aliases !== undefined ? { aliases: splitList(opts.aliases) } : {}),
-        ...(opts.appstoreId !== undefined ? { appstoreId: appstoreId(opts.appstoreId) } : {}),
-        ...(opts.countries !== undefined ? { appstoreCountries: countries(opts.countries)! } : {}),
-        ...(opts.playPackage !== undefined ? { playPackage: playPackage(opts.playPackage) } : {}),
-        ...(opts.playLangs !== undefined ? { playLangs: playLangs(opts.playLangs)! } : {}),
-        ...(opts.taptapId !== undefined ? { taptapId: taptapId(opts.taptapId) } : {}),
-        ...(opts.taptapRegion !== undefined ? { taptapRegion: taptapRegion(opts.taptapRegion) } : {}),
-      };
-      if (!appInput.name) throw new UsageError("app: give the app's name");
+      const appInput = { ...appOptions(opts), name: appFieldsFromOptions({ name: String(opts.app) }).name! };
       await withDatabase(async (database) => {
         const app = await upsertApp(database.db, appInput);
         const same = await findSameWatchlist(database.db, { appId: app.id, keywords, sources });
@@ -215,14 +175,7 @@ export function buildProgram(): Command {
           sources: patch.sources ?? current.sources,
           intervalSec: patch.intervalSec ?? current.intervalSec,
         });
-        const appPatch = {
-          ...(opts.appstoreId !== undefined ? { appstoreId: appstoreId(opts.appstoreId) } : {}),
-          ...(opts.countries !== undefined ? { appstoreCountries: countries(opts.countries)! } : {}),
-          ...(opts.playPackage !== undefined ? { playPackage: playPackage(opts.playPackage) } : {}),
-          ...(opts.playLangs !== undefined ? { playLangs: playLangs(opts.playLangs)! } : {}),
-          ...(opts.taptapId !== undefined ? { taptapId: taptapId(opts.taptapId) } : {}),
-          ...(opts.taptapRegion !== undefined ? { taptapRegion: taptapRegion(opts.taptapRegion) } : {}),
-        };
+        const appPatch = appOptions(opts);
         if (Object.keys(patch).length === 0 && Object.keys(appPatch).length === 0) throw new UsageError("nothing to change: give at least one option (see --help)");
         if (Object.keys(appPatch).length) await updateApp(database.db, current.appId, appPatch);
         await updateWatchlist(database.db, id, patch, actor());

@@ -1,32 +1,13 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { appFields } from "../../apps.ts";
 import { apps, appSettings, watchlists } from "../../db/schema.ts";
 import { upsertApp } from "../../db/repo/watchlists.ts";
 import type { ApiContext } from "../context.ts";
 import { ApiError, notFound, parseInput } from "../errors.ts";
 import { actorOf, audit, idOf, meta, R, reconcile } from "./util.ts";
 
-const country = z.string().regex(/^[a-z]{2}$/i, "must be two-letter storefront codes such as cn, us or jp").transform((c) => c.toLowerCase());
-
-/** An app's names and store ids; every message names the field. */
-export const appFields = {
-  name: z.string().trim().min(1, "give the app's name").max(100),
-  aliases: z.array(z.string().trim().min(1, "an empty alias matches nothing").max(100)).max(20),
-  appstoreId: z
-    .string()
-    .regex(/^(id)?\d{6,12}$/i, "is not an App Store id (digits, as in apps.apple.com/app/id414478124)")
-    .transform((v) => v.replace(/^id/i, ""))
-    .nullable(),
-  appstoreCountries: z.array(country).min(1, "give at least one storefront").max(60),
-  playPackage: z
-    .string()
-    .regex(/^[a-zA-Z]\w*(\.[a-zA-Z]\w*)+$/, "is not an Android package name such as com.tencent.mm")
-    .nullable(),
-  playLangs: z.array(z.string().regex(/^[a-z]{2,3}-[a-z]{2}$/i, 'must be "language-country" pairs such as zh-cn or en-us').transform((v) => v.toLowerCase())).min(1).max(30),
-  taptapId: z.string().regex(/^\d{1,12}$/, "is not a TapTap app id (digits, as in taptap.cn/app/12345)").nullable(),
-  taptapRegion: z.enum(["cn", "intl"], { message: 'must be "cn" or "intl"' }),
-};
 const createApp = z.object({ ...appFields, aliases: appFields.aliases.optional(), appstoreId: appFields.appstoreId.optional(), appstoreCountries: appFields.appstoreCountries.optional(), playPackage: appFields.playPackage.optional(), playLangs: appFields.playLangs.optional(), taptapId: appFields.taptapId.optional(), taptapRegion: appFields.taptapRegion.optional() }).strict();
 const patchApp = createApp.partial().strict();
 

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import YAML from "yaml";
 import { z } from "zod";
+import { appFields } from "../../apps.ts";
 import {
   createWatchlist,
   deleteWatchlist,
@@ -27,8 +28,8 @@ const interval = z.union([z.string(), z.number().int().positive()]).describe('"1
 export const watchlistInput = z
   .object({
     appId: z.number().int().positive().optional(),
-    app: z.string().trim().min(1).max(100).optional().describe("app name; created if no app has it"),
-    aliases: z.array(z.string().trim().min(1)).optional().describe("when the app is created by name"),
+    app: appFields.name.optional().describe("app name; created if no app has it"),
+    aliases: appFields.aliases.optional().describe("when the app is created by name"),
     keywords: z.array(z.string()).max(100, "at most 100 keywords").default([]),
     sources: z.array(z.string()).min(1, "give at least one source"),
     interval: interval.default("30m"),
