@@ -125,6 +125,11 @@ function inList(values: readonly (string | number)[]): SQL {
 
 /** The WHERE conditions of a filter over `mentions m`. */
 export async function filterConditions(database: Database, f: MentionFilter): Promise<SQL[]> {
+  return [...(await fieldConditions(database, f)), ...textConditions(f.q)];
+}
+
+/** The conditions of every filter but the full-text one. */
+async function fieldConditions(database: Database, f: MentionFilter): Promise<SQL[]> {
   const c: SQL[] = [];
   if (f.scoreMin !== undefined && f.scoreMax !== undefined && f.scoreMin > f.scoreMax) {
     throw new ApiError(400, "scoreMin: is above scoreMax", "scoreMin");
@@ -155,13 +160,18 @@ export async function filterConditions(database: Database, f: MentionFilter): Pr
   if (f.from) c.push(sql`${whenExpr} >= ${new Date(f.from).toISOString()}::timestamptz`);
   if (f.to) c.push(sql`${whenExpr} < ${endOf(f.to)}::timestamptz`);
   if (!f.includeDuplicates) c.push(sql`m.duplicate_of is null`);
-  if (f.q) {
-    const terms = f.q.split(/\s+/).filter(Boolean);
-    const lexemes = [...new Set(terms.flatMap(termLexemes))];
-    // The index narrows the rows; the substring check keeps only those holding each term as typed.
-    if (lexemes.length) c.push(sql`m.search_terms @@ to_tsquery('simple', ${lexemes.join(" & ")})`);
-    for (const t of terms) c.push(sql`(coalesce(m.title, '') || ' ' || m.text) ilike ${likePattern(t)}`);
-  }
+  return c;
+}
+
+/** The full-text conditions of a query: every term must appear. */
+function textConditions(q: string | undefined): SQL[] {
+  if (!q) return [];
+  const c: SQL[] = [];
+  const terms = q.split(/\s+/).filter(Boolean);
+  const lexemes = [...new Set(terms.flatMap(termLexemes))];
+  // The index narrows the rows; the substring check keeps only those holding each term as typed.
+  if (lexemes.length) c.push(sql`m.search_terms @@ to_tsquery('simple', ${lexemes.join(" & ")})`);
+  for (const t of terms) c.push(sql`(coalesce(m.title, '') || ' ' || m.text) ilike ${likePattern(t)}`);
   return c;
 }
 
@@ -221,21 +231,52 @@ function decodeCursor(cursor: string): { at: string; id: number } {
 }
 
 /**
+ * How many of the newest rows passing the other filters a full-text search reads before it asks
+ * the full-text index instead. A term in at least 1 % of them fills a page from this walk.
+ */
+export const FULLTEXT_RECENT_ROWS = 5000;
+
+function where(conds: SQL[]): SQL {
+  return conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``;
+}
+
+/**
  * One page of matching mentions, newest first. Keyset pagination: the next page starts after the
  * last row's (date, id), so deep pages cost what the first one does and rows do not shift.
+ *
+ * Full text is read in two ways. The planner cannot tell how common a term is (the bigrams of one
+ * word always come together, so it multiplies their frequencies and expects a handful of rows):
+ * left alone, it reads and sorts every match of a common term. So the newest rows passing the
+ * other filters are walked first, on the date index, testing each row's stored search vector;
+ * a common term fills the page within a few thousand rows. Only a term too rare for that is looked
+ * up in the full-text index, which is then cheap because it has few matches.
  */
 export async function searchMentions(database: Database, p: SearchParams): Promise<{ items: MentionResult[]; nextCursor: string | null }> {
-  const conds = await filterConditions(database, p);
+  const conds = await fieldConditions(database, p);
+  const text = textConditions(p.q);
   if (p.cursor) {
     const c = decodeCursor(p.cursor);
     conds.push(sql`(${whenExpr}, m.id) < (${c.at}::timestamptz, ${c.id}::bigint)`);
   }
-  const rows = await runSql(
-    database.sql,
-    sql`select ${resultColumns} from mentions m
-        ${conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``}
-        order by ${whenExpr} desc, m.id desc limit ${p.limit + 1}::int`,
-  );
+  const want = p.limit + 1;
+  const rows = await database.sql.begin(async (tx) => {
+    // Parallel workers take longer to start than these short, ordered reads take to run.
+    await tx`set local max_parallel_workers_per_gather = 0`;
+    if (text.length) {
+      // search_at is an output column of the walk, so the outer order reuses it without a sort
+      // and the walk stops as soon as the page is full.
+      const recent = await runSql(
+        tx,
+        sql`select ${resultColumns} from (
+              select m.*, ${whenExpr} as search_at from mentions m ${where(conds)}
+              order by ${whenExpr} desc, m.id desc limit ${Math.max(FULLTEXT_RECENT_ROWS, want * 20)}::int) m
+            where ${sql.join(text, sql` and `)}
+            order by m.search_at desc, m.id desc limit ${want}::int`,
+      );
+      if (recent.length === want) return recent;
+    }
+    return runSql(tx, sql`select ${resultColumns} from mentions m ${where([...conds, ...text])} order by ${whenExpr} desc, m.id desc limit ${want}::int`);
+  });
   const more = rows.length > p.limit;
   const page = more ? rows.slice(0, p.limit) : rows;
   const last = page.at(-1);
@@ -251,8 +292,7 @@ export async function searchMentions(database: Database, p: SearchParams): Promi
  */
 export async function exportMentions(database: Database, f: MentionFilter): Promise<AsyncGenerator<MentionResult[]>> {
   const conds = await filterConditions(database, f);
-  const query = sql`select ${resultColumns} from mentions m
-      ${conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``}
+  const query = sql`select ${resultColumns} from mentions m ${where(conds)}
       order by ${whenExpr} desc, m.id desc`;
   return (async function* () {
     for await (const rows of cursorSql(database.sql, query, 500)) yield rows.map(toResult);

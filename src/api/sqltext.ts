@@ -8,7 +8,7 @@ const dialect = new PgDialect();
  * Runs a drizzle `sql` fragment through postgres.js: composed with drizzle's builder, executed
  * with bound parameters (values never become SQL text).
  */
-export async function runSql<T extends Record<string, unknown>>(pg: Sql, query: SQL): Promise<T[]> {
+export async function runSql<T extends Record<string, unknown>>(pg: Pick<Sql, "unsafe">, query: SQL): Promise<T[]> {
   const q = dialect.sqlToQuery(query);
   return (await pg.unsafe(q.sql, q.params as never[])) as unknown as T[];
 }
