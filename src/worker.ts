@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { runCrawl, type CrawlDeps, type CrawlJobData, type CrawlJobResult } from "../jobs/crawl.ts";
+import { scheduleRetention, type RetentionScheduleOptions } from "../jobs/retention.ts";
 import { reconcileSchedulers } from "../jobs/schedulers.ts";
 import { createAlertStage } from "./alerts/outbox.ts";
 import { startAlerting, type RunningAlerting } from "./alerts/runtime.ts";
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   /** Where the console alert channel prints. @default stdout */
   printAlert?: (line: string) => void;
   logger?: Logger;
+  /** Sweep mentions past their app's retention on a timer (jobs/retention.ts); false: never. @default hourly */
+  retention?: Pick<RetentionScheduleOptions, "everyMs" | "firstAfterMs"> | false;
   /** Also serve the HTTP API and dashboard from this process. @default off */
   api?: { port: number; host?: string };
 }
@@ -115,6 +118,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   worker.on("failed", (job, err) => logger.warn({ jobId: job?.id, err: errorMessage(err) }, "crawl job failed"));
   worker.on("error", (err) => logger.error({ err: err.message }, "worker error"));
   await worker.waitUntilReady();
+  const retention = options.retention === false ? null : scheduleRetention({ database, logger, ...options.retention });
 
   // Loaded only when asked for, so a plain worker does not load the web stack.
   const api = options.api
@@ -131,6 +135,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
       closing ??= (async () => {
         await api?.close();
         await worker.close();
+        await retention?.stop();
         await alerting?.close();
         await queue.close();
         await fetcher.close();

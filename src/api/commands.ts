@@ -96,8 +96,9 @@ export function registerApiCommands(program: Command): void {
       console.error("log in with a token from: earshot token create --role admin --name you");
       await new Promise<void>((resolve) => {
         const stop = () => {
-          stopTimer();
-          void running.close().then(resolve);
+          void stopTimer()
+            .then(() => running.close())
+            .then(resolve);
         };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
