@@ -17,8 +17,6 @@ import { noAlerts } from "../src/alerts/stage.ts";
 import { formatTable } from "../src/cli/table.ts";
 import { loadConfig, sourceEnvKey } from "../src/config.ts";
 import { openDatabase } from "../src/db/client.ts";
-import { upsertForum } from "../src/db/repo/forums.ts";
-import { createWatchlist, upsertApp } from "../src/db/repo/watchlists.ts";
 import { createFetcher } from "../src/fetch/index.ts";
 import { INITIAL_REVIEWS } from "../src/sandbox/appstore.ts";
 import { PLAY_INITIAL_REVIEWS } from "../src/sandbox/googleplay.ts";
@@ -31,16 +29,17 @@ import { parseGooglePlayReviews, playReviewsRequestBody, playReviewsUrl } from "
 import { sources } from "../src/sources/index.ts";
 import { parseTaptapReviews, taptapReviewsUrl } from "../src/sources/taptap.ts";
 import { weibo, weiboDesktopUrl } from "../src/sources/weibo.ts";
-import { report, scratchDatabase, type Figure } from "./lib.ts";
+import { deleteKeys } from "../test/helpers/env.ts";
+import { BENCH_SOCIAL, BENCH_STORES, report, scratchDatabase, seedSandboxWatchlists, type BenchStore, type Figure } from "./lib.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const WATCHLISTS = arg("--watchlists", 200);
 const CONCURRENCY = arg("--concurrency", 4);
 const KEYWORDS = ["闪退", "卡顿"];
-const STORES = ["appstore", "googleplay", "taptap"] as const;
-type Store = (typeof STORES)[number];
-const SOCIAL = ["weibo", "tieba", "discourse", "forum"] as const;
+const STORES = BENCH_STORES;
+type Store = BenchStore;
+const SOCIAL = BENCH_SOCIAL;
 const ALL = [...STORES, ...SOCIAL] as const;
 type Source = (typeof ALL)[number];
 const INITIAL: Record<Store, number> = { appstore: INITIAL_REVIEWS, googleplay: PLAY_INITIAL_REVIEWS, taptap: TAPTAP_INITIAL_REVIEWS };
@@ -71,13 +70,6 @@ const fetcher = createFetcher({
 });
 const deps: CrawlDeps = { config, database, fetcher, alertStage: noAlerts, logger: pino({ level: "silent" }), blockBackoffMs: config.fetch.blockBackoffMs };
 
-interface Target {
-  watchlistId: number;
-  name: string;
-  store: Store;
-  /** The store's feed, as sandbox.grow names it. */
-  storeFeed: string;
-}
 interface RunTotals {
   requests: number;
   ms: number;
@@ -88,46 +80,7 @@ interface RunTotals {
 const emptyTotals = (): RunTotals => ({ requests: 0, ms: 0, new: 0, seen: 0, failed: 0 });
 
 try {
-  const discourseForum = await upsertForum(database.db, { kind: "discourse", name: "bench discourse", baseUrl: `${sandbox.url}/discourse` });
-  const configuredForum = await upsertForum(database.db, {
-    kind: "forum",
-    name: "bench forum",
-    baseUrl: `${sandbox.url}/forum`,
-    config: {
-      searchUrl: `${sandbox.url}/forum/search.php?keyword={query}&page={page}`,
-      selectors: { item: "li.result-item", title: "h3.result-title a", link: "h3.result-title a", text: ".result-summary", author: ".result-author", date: ".result-date", next: "a.nxt" },
-      dateFormat: "YYYY-MM-DD HH:mm",
-      timeZone: "Asia/Shanghai",
-    },
-  });
-
-  const targets: Target[] = [];
-  const letters = "abcdefghijklmnopqrstuvwxyz";
-  for (let i = 0; i < WATCHLISTS; i++) {
-    const store = STORES[i % 3]!;
-    const name = `声呐${i}`;
-    sandbox.addApp(name);
-    const cc = letters[Math.floor(i / 26) % 26]! + letters[i % 26]!;
-    const trackId = i % 2 ? "1500000001" : "1500000002";
-    const region = i % 2 ? "cn" : "intl";
-    const app = await upsertApp(database.db, {
-      name,
-      ...(store === "appstore" ? { appstoreId: trackId, appstoreCountries: [cc] } : {}),
-      ...(store === "googleplay" ? { playPackage: `com.bench.app${i}`, playLangs: ["en-us"] } : {}),
-      ...(store === "taptap" ? { taptapId: String(300_000 + i), taptapRegion: region } : {}),
-    });
-    const bar = await upsertForum(database.db, { kind: "tieba", name, baseUrl: `${sandbox.url}/f?kw=${encodeURIComponent(name)}` });
-    const w = await createWatchlist(database.db, {
-      appId: app.id,
-      keywords: KEYWORDS,
-      sources: [store, ...SOCIAL],
-      forumIds: [discourseForum.id, configuredForum.id, bar.id],
-      intervalSec: 900,
-      by: "bench",
-    });
-    const storeFeed = store === "appstore" ? `appstore:${trackId}:${cc}` : store === "googleplay" ? `googleplay:com.bench.app${i}:en-us` : `taptap:${300_000 + i}:${region}`;
-    targets.push({ watchlistId: w.id, name, store, storeFeed });
-  }
+  const targets = await seedSandboxWatchlists(database.db, sandbox, { count: WATCHLISTS, keywords: KEYWORDS });
   const jobs = targets.flatMap((t) => [t.store, ...SOCIAL].map((source) => ({ target: t, source: source as Source })));
 
   // Scopes per (watchlist, source), as the sources plan them: a store feed each; Weibo a search
@@ -289,12 +242,7 @@ try {
   await fetcher.close();
   await sandbox.close();
   await database.close();
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== "0");
+  await deleteKeys(redis, `${prefix}:*`);
   redis.disconnect();
   await scratch.drop();
 }

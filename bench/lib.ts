@@ -3,6 +3,10 @@ import { cpus } from "node:os";
 import postgres from "postgres";
 import { migrateDatabase, quoteIdent } from "../src/db/client.ts";
 import { formatTable } from "../src/cli/table.ts";
+import type { Db } from "../src/db/client.ts";
+import { upsertForum } from "../src/db/repo/forums.ts";
+import { createWatchlist, upsertApp } from "../src/db/repo/watchlists.ts";
+import type { Sandbox } from "../src/sandbox/server.ts";
 
 /** What every benchmark shares: a scratch database, and figures printed as a table and JSON lines. */
 
@@ -51,4 +55,74 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; 
   const start = performance.now();
   const value = await fn();
   return { ms: performance.now() - start, value };
+}
+
+/** The stores a sandbox watchlist takes in turn, and the search sources every one of them has. */
+export const BENCH_STORES = ["appstore", "googleplay", "taptap"] as const;
+export const BENCH_SOCIAL = ["weibo", "tieba", "discourse", "forum"] as const;
+export type BenchStore = (typeof BENCH_STORES)[number];
+
+export interface SandboxWatchlist {
+  watchlistId: number;
+  /** The app's name, which the sandbox's social sites talk about ("weibo:<name>" feeds). */
+  name: string;
+  store: BenchStore;
+  /** The store's feed, as sandbox.grow names it. */
+  storeFeed: string;
+  /** The store, then the social sources. */
+  sources: string[];
+}
+
+/**
+ * `count` watchlists of apps of their own on the sandbox, each with feeds of its own: one store
+ * in turn (an App Store storefront, a Google Play language, a TapTap list), Weibo, a Tieba search
+ * and the app's 吧, a Discourse forum and a configured forum, searched for `keywords`.
+ */
+export async function seedSandboxWatchlists(
+  db: Db,
+  sandbox: Pick<Sandbox, "url" | "addApp">,
+  options: { count: number; keywords: string[]; enabled?: boolean },
+): Promise<SandboxWatchlist[]> {
+  const discourseForum = await upsertForum(db, { kind: "discourse", name: "bench discourse", baseUrl: `${sandbox.url}/discourse` });
+  const configuredForum = await upsertForum(db, {
+    kind: "forum",
+    name: "bench forum",
+    baseUrl: `${sandbox.url}/forum`,
+    config: {
+      searchUrl: `${sandbox.url}/forum/search.php?keyword={query}&page={page}`,
+      selectors: { item: "li.result-item", title: "h3.result-title a", link: "h3.result-title a", text: ".result-summary", author: ".result-author", date: ".result-date", next: "a.nxt" },
+      dateFormat: "YYYY-MM-DD HH:mm",
+      timeZone: "Asia/Shanghai",
+    },
+  });
+  const out: SandboxWatchlist[] = [];
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  for (let i = 0; i < options.count; i++) {
+    const store = BENCH_STORES[i % 3]!;
+    const name = `声呐${i}`;
+    sandbox.addApp(name);
+    const cc = letters[Math.floor(i / 26) % 26]! + letters[i % 26]!;
+    const trackId = i % 2 ? "1500000001" : "1500000002";
+    const region = i % 2 ? "cn" : "intl";
+    const app = await upsertApp(db, {
+      name,
+      ...(store === "appstore" ? { appstoreId: trackId, appstoreCountries: [cc] } : {}),
+      ...(store === "googleplay" ? { playPackage: `com.bench.app${i}`, playLangs: ["en-us"] } : {}),
+      ...(store === "taptap" ? { taptapId: String(300_000 + i), taptapRegion: region } : {}),
+    });
+    const bar = await upsertForum(db, { kind: "tieba", name, baseUrl: `${sandbox.url}/f?kw=${encodeURIComponent(name)}` });
+    const sources = [store, ...BENCH_SOCIAL];
+    const w = await createWatchlist(db, {
+      appId: app.id,
+      keywords: options.keywords,
+      sources,
+      forumIds: [discourseForum.id, configuredForum.id, bar.id],
+      intervalSec: 900,
+      enabled: options.enabled ?? true,
+      by: "bench",
+    });
+    const storeFeed = store === "appstore" ? `appstore:${trackId}:${cc}` : store === "googleplay" ? `googleplay:com.bench.app${i}:en-us` : `taptap:${300_000 + i}:${region}`;
+    out.push({ watchlistId: w.id, name, store, storeFeed, sources });
+  }
+  return out;
 }

@@ -12,6 +12,8 @@ export interface SandboxApp {
   playPackage: string;
   /** TapTap app id (digits). */
   taptapId?: string;
+  /** Apps added with `sandbox.addApp`: 1, 2, … (keeps their posts' ids apart from other apps'). */
+  serial?: number;
 }
 
 export const sandboxApps: SandboxApp[] = [

@@ -5,7 +5,7 @@
  * `grouped_search_result.more_full_page_results` while more pages follow. Chinese titles get the
  * slug "topic", as Discourse gives titles without ASCII letters.
  */
-import { fullText, searchFeed } from "./posts.ts";
+import { fullText, searchFeed, shortId, type SocialPost } from "./posts.ts";
 import type { SandboxRoute } from "./server.ts";
 
 /** Real Discourse pages 50 results; the "-paged" instances page 5, for paging tests. */
@@ -25,9 +25,9 @@ export const discourseRoutes: SandboxRoute = (req, state) => {
   const hits = searchFeed(instance, terms.join(" "), state).filter((p) => p.repostOf === null);
   const slice = hits.slice((page - 1) * size, page * size);
   const term = terms.find((t) => !/^(喵记|快跑|MeowNote|QuickRun)$/i.test(t)) ?? terms[0]!;
-  const topicId = (k: number) => 1000 + Math.floor(k / 3);
+  const topicId = (p: SocialPost) => 1000 + Math.floor(p.k / 3) + (p.app.serial ?? 0) * 100_000;
   const posts = slice.map((p) => ({
-    id: 50_000 + p.k,
+    id: 50_000 + (p.app.serial ? shortId(p, 0) : p.k),
     name: p.author,
     username: `user_${p.uid.slice(-6)}`,
     avatar_template: `/user_avatar/forum/user_${p.uid.slice(-6)}/{size}/1_2.png`,
@@ -36,10 +36,10 @@ export const discourseRoutes: SandboxRoute = (req, state) => {
     blurb: blurb(fullText(p), term),
     post_number: (p.k % 3) + 1,
     topic_title_headline: p.title,
-    topic_id: topicId(p.k),
+    topic_id: topicId(p),
   }));
-  const topics = [...new Map(slice.map((p) => [topicId(p.k), p])).values()].map((p) => ({
-    id: topicId(p.k),
+  const topics = [...new Map(slice.map((p) => [topicId(p), p])).values()].map((p) => ({
+    id: topicId(p),
     title: p.title,
     fancy_title: p.title,
     slug: "topic",

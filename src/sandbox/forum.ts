@@ -7,7 +7,7 @@
  *    asks for a banner image and a web font, which a browser told to block them never requests.
  */
 import { formatBeijing } from "../sources/dates.ts";
-import { fullText, searchFeed, type SocialPost } from "./posts.ts";
+import { fullText, searchFeed, shortId, type SocialPost } from "./posts.ts";
 import type { SandboxRoute } from "./server.ts";
 
 const PAGE_SIZE = 10;
@@ -29,7 +29,7 @@ export const forumRoutes: SandboxRoute = (req, state) => {
     const items = slice
       .map(
         (p) => `    <li class="result-item">
-      <h3 class="result-title"><a href="/forum/thread-${p.id.slice(-6)}-1-1.html">${escapeHtml(p.title)}</a></h3>
+      <h3 class="result-title"><a href="/forum/thread-${shortId(p, 6)}-1-1.html">${escapeHtml(p.title)}</a></h3>
       <div class="result-summary">${escapeHtml(fullText(p))}</div>
       <p class="result-meta"><span class="result-author">${escapeHtml(p.author)}</span> 发表于 <span class="result-date">${formatBeijing(p.at)}</span></p>
     </li>`,
@@ -90,7 +90,7 @@ setTimeout(function () {
       status: 200,
       json: {
         results: slice.map((p) => ({
-          url: `/forum-js/t/${p.id.slice(-6)}`,
+          url: `/forum-js/t/${shortId(p, 6)}`,
           title: p.title,
           body: fullText(p),
           user: p.author,

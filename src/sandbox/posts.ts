@@ -101,6 +101,17 @@ export function searchFeed(site: string, query: string, state: SandboxState): So
   );
 }
 
+/** Where added apps' post ids start: below every built-in app's (4_900_…). */
+const ADDED_APP_IDS = 4_800_000_000_000_000;
+
+/**
+ * A shorter number for a post, unique within its site, for sites whose ids are short: the last
+ * `digits` of the id for the built-in apps' posts, a number above all of those for added apps'.
+ */
+export function shortId(p: SocialPost, digits: number): number {
+  return p.app.serial ? 10_000_000 + (Number(p.id) - ADDED_APP_IDS) : Number(p.id.slice(-digits));
+}
+
 /** The post's whole text (a long post's list view cuts it). */
 export function fullText(p: SocialPost): string {
   return p.long ? `${p.text}${longTail}` : p.text;
@@ -116,7 +127,9 @@ function makePost(site: string, app: SandboxApp, k: number, now: number, post: (
   const repostOf = k % 23 === 22 ? "deleted" : k % 5 === 4 && k >= 3 ? post(k - 3) : null;
   return {
     k,
-    id: String(4_900_000_000_000_000 + (hashSeed(site, app.trackId) % 100_000) * 100_000 + k),
+    id: app.serial
+      ? String(ADDED_APP_IDS + (hashSeed(site) % 1000) * 10_000_000_000 + app.serial * 100_000 + k)
+      : String(4_900_000_000_000_000 + (hashSeed(site, app.trackId) % 100_000) * 100_000 + k),
     app,
     author,
     uid: String(5_000_000_000 + (hashSeed(author) % 1_000_000_000)),

@@ -117,7 +117,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     addApp(name) {
       if (state.apps.some((a) => a.names.includes(name))) return;
-      state.apps.push({ trackId: `social-${name}`, names: [name], bundleId: name, playPackage: name });
+      state.apps.push({ trackId: `social-${name}`, names: [name], bundleId: name, playPackage: name, serial: state.apps.length + 1 });
     },
     fail(fault) {
       faults.push({ ...fault, used: 0 });

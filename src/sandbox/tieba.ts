@@ -6,7 +6,7 @@
  */
 import iconv from "iconv-lite";
 import { formatBeijing } from "../sources/dates.ts";
-import { fullText, searchFeed, socialFeed, type SocialPost } from "./posts.ts";
+import { fullText, searchFeed, shortId, socialFeed, type SocialPost } from "./posts.ts";
 import { sandboxApps } from "./data.ts";
 import type { SandboxReply, SandboxRoute, SandboxState } from "./server.ts";
 
@@ -31,7 +31,7 @@ export function tiebaSandbox(state: SandboxState): TiebaSandbox {
 
 const SEARCH_PAGE = 10;
 const THREAD_PAGE = 30;
-const tid = (p: SocialPost) => String(9_100_000_000 + Number(p.id.slice(-7)));
+const tid = (p: SocialPost) => String(9_100_000_000 + shortId(p, 7));
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 const SECURITY_PAGE = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>百度安全验证</title></head><body><div class="timeout-title">网络不给力，请稍后重试</div><div id="vcode">安全验证</div></body></html>`;
@@ -117,7 +117,7 @@ function legacySearch(q: string, pn: number, state: SandboxState): SandboxReply 
   const slice = hits.slice((pn - 1) * SEARCH_PAGE, pn * SEARCH_PAGE);
   const posts = slice
     .map((p) => {
-      const pid = String(150_000_000_000 + Number(p.id.slice(-7)));
+      const pid = String(150_000_000_000 + shortId(p, 7));
       const forum = p.app.names[0]!;
       return `<div class="s_post"><span class="p_title"><a data-tid="${tid(p)}" data-fid="26976424" class="bluelink" href="/p/${tid(p)}?pid=${pid}&amp;cid=0#${pid}" target="_blank">${esc(p.title)}</a></span>
 <div class="p_content">${esc(fullText(p).slice(0, 150))}</div>
