@@ -159,16 +159,17 @@ export const mentionRevisions = pgTable(
   (t) => [index("mention_revisions_mention_idx").on(t.mentionId, t.changedAt)],
 );
 
-/** Which watchlist and keyword found which mention, and when. */
+/**
+ * Which watchlist and keyword found which mention, and when. No foreign keys: their per-row checks
+ * (a key-share lock on the mention and, 500 times a page, on the same watchlist) cost as much as
+ * the insert itself. The store locks the watchlist once a page instead, and statement triggers
+ * (migration 0009) delete the matches of deleted mentions and watchlists as the cascade did.
+ */
 export const mentionMatches = pgTable(
   "mention_matches",
   {
-    mentionId: bigint("mention_id", { mode: "number" })
-      .notNull()
-      .references(() => mentions.id, { onDelete: "cascade" }),
-    watchlistId: integer("watchlist_id")
-      .notNull()
-      .references(() => watchlists.id, { onDelete: "cascade" }),
+    mentionId: bigint("mention_id", { mode: "number" }).notNull(),
+    watchlistId: integer("watchlist_id").notNull(),
     /** The keyword that matched; '' when a store watchlist keeps every review (or a low rating kept it). */
     keyword: text("keyword").notNull(),
     firstSeenAt: ts("first_seen_at").notNull().defaultNow(),

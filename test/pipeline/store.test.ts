@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
-import { createWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
+import { createWatchlist, deleteWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
 import { noAlerts, type AlertStage, type StoredMention } from "../../src/alerts/stage.ts";
 import { processPage, type MatchedItem } from "../../src/pipeline/index.ts";
 import type { RawMention } from "../../src/sources/types.ts";
@@ -182,5 +182,33 @@ describe("edited store reviews", () => {
     expect([r.inserted.length, r.edited]).toEqual([0, 150]);
     expect(statements.filter((q) => !/^\s*(begin|commit)/i.test(q)).length).toBeLessThanOrEqual(5);
     expect(await count("mention_revisions r join mentions m on m.id = r.mention_id where m.external_id like 'p%'")).toBe(150);
+  });
+
+  it("deletes a mention's matches with the mention, and a watchlist's matches with the watchlist", async () => {
+    const app = await upsertApp(env.database.db, { name: "MeowNote" });
+    const gone = (await createWatchlist(env.database.db, { appId: app.id, keywords: ["crash"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+    const kept = (await createWatchlist(env.database.db, { appId: app.id, keywords: ["crash"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+    const items = matched(["crash"], post("d1", "MeowNote crashes whenever I attach a photo to a note"), post("d2", "MeowNote crashes on start since version 3"));
+    await processPage(deps(), { source: "weibo", watchlistId: gone, items });
+    await processPage(deps(), { source: "weibo", watchlistId: kept, items });
+    expect(await count(`mention_matches where watchlist_id in (${gone}, ${kept})`)).toBe(4);
+
+    expect(await deleteWatchlist(env.database.db, gone)).toBe(true);
+    expect(await count(`mention_matches where watchlist_id = ${gone}`)).toBe(0);
+    expect(await count(`mention_matches where watchlist_id = ${kept}`)).toBe(2);
+
+    await env.database.sql`delete from mentions where source = 'weibo' and external_id = 'd1'`;
+    const left = await env.database.sql`
+      select m.external_id from mention_matches mm left join mentions m on m.id = mm.mention_id where mm.watchlist_id = ${kept}`;
+    expect(left.map((r) => r.external_id)).toEqual(["d2"]);
+  });
+
+  it("stores a page for a watchlist deleted meanwhile without matching it to the dead watchlist", async () => {
+    const app = await upsertApp(env.database.db, { name: "MeowNote" });
+    const id = (await createWatchlist(env.database.db, { appId: app.id, keywords: ["crash"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+    await deleteWatchlist(env.database.db, id);
+    const r = await processPage(deps(), { source: "weibo", watchlistId: id, items: matched(["crash"], post("d3", "MeowNote crashes when the phone rotates")) });
+    expect(r.inserted).toHaveLength(1);
+    expect(await count(`mention_matches where watchlist_id = ${id}`)).toBe(0);
   });
 });

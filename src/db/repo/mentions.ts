@@ -101,6 +101,7 @@ export async function storeMentionPage(
     }
 
     const written = await insertNew(tx, items, options.reviseEdited ?? false);
+    const writtenByKey = new Map(written.map((r) => [keyOf(r.source, r.external_id), Number(r.id)]));
     const inserted = written.filter((r) => r.inserted);
     const insertedByKey = new Map(inserted.map((r) => [keyOf(r.source, r.external_id), Number(r.id)]));
 
@@ -134,7 +135,7 @@ export async function storeMentionPage(
         where m.id = d.id`;
     }
 
-    await upsertMatches(tx, watchlistId, items);
+    await upsertMatches(tx, watchlistId, items, writtenByKey);
     const alerts = stored.length > 0 ? await alertStage.onStored(tx, stored) : 0;
     if (alerts > 0) await tx`set local synchronous_commit = on`;
     return { seen: items.length, inserted: stored, duplicates: duplicateOf.size, alerts, edited: written.length - inserted.length };
@@ -266,22 +267,36 @@ function insertStatement(tx: TransactionSql, revise: boolean) {
     returning id, source, external_id, (xmax = 0) as inserted`;
 }
 
-async function upsertMatches(tx: TransactionSql, watchlistId: number, items: readonly MentionToStore[]) {
+/**
+ * One match per (mention, watchlist, keyword); seen again, it counts. Rows the page just wrote
+ * come with their ids, the others are looked up. The watchlist is key-share locked once here,
+ * in place of a foreign key check per row: deleting it waits for this page, then its trigger
+ * deletes these matches too.
+ */
+async function upsertMatches(tx: TransactionSql, watchlistId: number, items: readonly MentionToStore[], idByKey: ReadonlyMap<string, number>) {
+  const ids: (number | null)[] = [];
   const sources: string[] = [];
-  const ids: string[] = [];
+  const externalIds: string[] = [];
   const keywords: string[] = [];
   for (const m of items) {
+    const id = idByKey.get(keyOf(m.source, m.externalId)) ?? null;
     for (const k of m.keywords) {
+      ids.push(id);
       sources.push(m.source);
-      ids.push(m.externalId);
+      externalIds.push(m.externalId);
       keywords.push(k);
     }
   }
   await tx`
     insert into mention_matches (mention_id, watchlist_id, keyword)
-    select m.id, ${watchlistId}::int, u.keyword
-    from unnest(${arr(tx, sources, T.text)}::text[], ${arr(tx, ids, T.text)}::text[], ${arr(tx, keywords, T.text)}::text[]) as u(source, external_id, keyword)
-    join mentions m on m.source = u.source and m.external_id = u.external_id
+    select x.id, w.id, x.keyword
+    from (select id from watchlists where id = ${watchlistId}::int for key share) w,
+      lateral (
+        select coalesce(u.id, (select m.id from mentions m where m.source = u.source and m.external_id = u.external_id)) as id, u.keyword
+        from unnest(${arr(tx, ids, T.int8)}::int8[], ${arr(tx, sources, T.text)}::text[], ${arr(tx, externalIds, T.text)}::text[],
+                    ${arr(tx, keywords, T.text)}::text[]) as u(id, source, external_id, keyword)
+      ) x
+    where x.id is not null
     on conflict (mention_id, watchlist_id, keyword) do update
       set last_seen_at = now(), seen_count = mention_matches.seen_count + 1`;
 }
