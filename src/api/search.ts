@@ -259,24 +259,24 @@ export async function searchMentions(database: Database, p: SearchParams): Promi
     conds.push(sql`(${whenExpr}, m.id) < (${c.at}::timestamptz, ${c.id}::bigint)`);
   }
   const want = p.limit + 1;
-  const rows = await database.sql.begin(async (tx) => {
-    // Parallel workers take longer to start than these short, ordered reads take to run.
-    await tx`set local max_parallel_workers_per_gather = 0`;
-    if (text.length) {
-      // search_at is an output column of the walk, so the outer order reuses it without a sort
-      // and the walk stops as soon as the page is full.
-      const recent = await runSql(
-        tx,
-        sql`select ${resultColumns} from (
-              select m.*, ${whenExpr} as search_at from mentions m ${where(conds)}
-              order by ${whenExpr} desc, m.id desc limit ${Math.max(FULLTEXT_RECENT_ROWS, want * 20)}::int) m
-            where ${sql.join(text, sql` and `)}
-            order by m.search_at desc, m.id desc limit ${want}::int`,
-      );
-      if (recent.length === want) return recent;
-    }
-    return runSql(tx, sql`select ${resultColumns} from mentions m ${where([...conds, ...text])} order by ${whenExpr} desc, m.id desc limit ${want}::int`);
-  });
+  const byDate = (c: SQL[]) => sql`select ${resultColumns} from mentions m ${where(c)} order by ${whenExpr} desc, m.id desc limit ${want}::int`;
+  const rows = !text.length
+    ? await runSql(database.sql, byDate(conds))
+    : await database.sql.begin(async (tx) => {
+        // Parallel workers take longer to start than the walk takes to fill a page.
+        await tx`set local max_parallel_workers_per_gather = 0`;
+        // search_at is an output column of the walk, so the outer order reuses it without a sort
+        // and the walk stops as soon as the page is full.
+        const recent = await runSql(
+          tx,
+          sql`select ${resultColumns} from (
+                select m.*, ${whenExpr} as search_at from mentions m ${where(conds)}
+                order by ${whenExpr} desc, m.id desc limit ${Math.max(FULLTEXT_RECENT_ROWS, want * 20)}::int) m
+              where ${sql.join(text, sql` and `)}
+              order by m.search_at desc, m.id desc limit ${want}::int`,
+        );
+        return recent.length === want ? recent : runSql(tx, byDate([...conds, ...text]));
+      });
   const more = rows.length > p.limit;
   const page = more ? rows.slice(0, p.limit) : rows;
   const last = page.at(-1);
