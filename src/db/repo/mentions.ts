@@ -74,22 +74,32 @@ export async function storeMentionPage(
       select set_config('synchronous_commit', 'off', true),
         (select count(*) from (select pg_advisory_xact_lock(${DEDUP_LOCK_SPACE}::int, k) from unnest(${arr(tx, textLocks, T.int)}::int[]) k order by k) l)`;
 
-    const candidates = new NearDuplicateIndex<Candidate>();
-    if (eligible.length > 0) {
-      // A stored text within the distance shares a band with ours (pigeonhole over 4 bands), so one
-      // of the four band indexes finds it; the exact distance is then checked in SQL.
-      const band = (i: number) => arr(tx, eligible.map((m) => m.simBands[i]!), T.int);
-      const rows = await tx<
-        { id: string; duplicate_of: string | null; source: string; external_id: string; fingerprint: string; simhash: string }[]
-      >`
-        select distinct m.id, m.duplicate_of, m.source, m.external_id, m.fingerprint, m.simhash
-        from unnest(${arr(tx, eligible.map((m) => m.simhash.toString()), T.int8)}::int8[],
-                    ${band(0)}::int[], ${band(1)}::int[], ${band(2)}::int[], ${band(3)}::int[]) as u(hash, b1, b2, b3, b4)
-        join mentions m on m.sim_bands[1] = u.b1 or m.sim_bands[2] = u.b2 or m.sim_bands[3] = u.b3 or m.sim_bands[4] = u.b4
-        where bit_count((m.simhash # u.hash)::bit(64)) <= ${NEAR_DUPLICATE_DISTANCE}
-        order by m.id`;
-      for (const r of rows) {
-        candidates.add({
+    // Under the locks, one statement finds which items are held already, draws ids for the rest
+    // (so the insert writes duplicate_of at once instead of updating rows it has just written), and
+    // finds stored near-duplicate candidates: a stored text within the distance shares a band with
+    // ours (pigeonhole over 4 bands), so one of the four band indexes finds it.
+    const band = (i: number) => arr(tx, eligible.map((m) => m.simBands[i]!), T.int);
+    const found = await tx<
+      { i: number | null; id: string; held: boolean; duplicate_of: string | null; source: string; external_id: string; fingerprint: string; simhash: string }[]
+    >`
+      select u.i::int, coalesce(m.id, nextval('mentions_id_seq')) as id, m.id is not null as held,
+        null::int8 as duplicate_of, null as source, null as external_id, null as fingerprint, null::int8 as simhash
+      from unnest(${arr(tx, items.map((m) => m.source), T.text)}::text[], ${arr(tx, items.map((m) => m.externalId), T.text)}::text[])
+        with ordinality as u(source, external_id, i)
+      left join mentions m on m.source = u.source and m.external_id = u.external_id
+      union all
+      select distinct null::int, m.id, true, m.duplicate_of, m.source, m.external_id, m.fingerprint, m.simhash
+      from unnest(${arr(tx, eligible.map((m) => m.simhash.toString()), T.int8)}::int8[],
+                  ${band(0)}::int[], ${band(1)}::int[], ${band(2)}::int[], ${band(3)}::int[]) as u(hash, b1, b2, b3, b4)
+      join mentions m on m.sim_bands[1] = u.b1 or m.sim_bands[2] = u.b2 or m.sim_bands[3] = u.b3 or m.sim_bands[4] = u.b4
+      where bit_count((m.simhash # u.hash)::bit(64)) <= ${NEAR_DUPLICATE_DISTANCE}`;
+
+    const storedCandidates: Candidate[] = [];
+    const heldId = new Map<number, number>();
+    const drawn: number[] = [];
+    for (const r of found) {
+      if (r.i === null) {
+        storedCandidates.push({
           id: Number(r.id),
           root: Number(r.duplicate_of ?? r.id),
           source: r.source,
@@ -97,48 +107,56 @@ export async function storeMentionPage(
           fingerprint: r.fingerprint,
           simhash: BigInt(r.simhash),
         });
+      } else if (r.held) heldId.set(r.i - 1, Number(r.id));
+      else drawn.push(Number(r.id));
+    }
+    // Drawn ids go to the new items in page order, so the first of two copies is the lower id.
+    drawn.sort((a, b) => a - b);
+    const newId = new Map<MentionToStore, number>();
+    items.forEach((m, i) => {
+      if (!heldId.has(i)) newId.set(m, drawn[newId.size]!);
+    });
+
+    const duplicateOf = findDuplicates(items, newId, storedCandidates);
+    const revise = options.reviseEdited ?? false;
+    // Held items are written again only when they may have been edited; otherwise they only match.
+    const idOfItem = new Map(items.map((m, i) => [m, heldId.get(i) ?? newId.get(m)!]));
+    const toWrite = revise ? items : items.filter((m) => newId.has(m));
+    const written = await insertNew(tx, toWrite, (m) => idOfItem.get(m)!, (m) => duplicateOf.get(newId.get(m) ?? -1) ?? null, revise);
+    const insertedIds = new Set(written.filter((r) => r.inserted).map((r) => Number(r.id)));
+    const idByKey = new Map<string, number>();
+    items.forEach((m, i) => {
+      const id = heldId.get(i) ?? newId.get(m)!;
+      if (heldId.has(i) || insertedIds.has(id)) idByKey.set(keyOf(m.source, m.externalId), id);
+    });
+
+    // A row of the same key but another text, committed by a concurrent page after the lookup
+    // above, makes an item we took for new a conflict instead: walk again without it, and set
+    // duplicate_of where the answer changed.
+    let finalDuplicateOf = duplicateOf;
+    const lost = items.filter((m) => newId.has(m) && !insertedIds.has(newId.get(m)!));
+    if (lost.length > 0) {
+      for (const m of lost) newId.delete(m);
+      finalDuplicateOf = findDuplicates(items, newId, storedCandidates);
+      const changed = [...newId.values()].filter((id) => (finalDuplicateOf.get(id) ?? null) !== (duplicateOf.get(id) ?? null));
+      if (changed.length > 0) {
+        await tx`
+          update mentions m set duplicate_of = d.original
+          from unnest(${arr(tx, changed, T.int8)}::int8[], ${arr(tx, changed.map((id) => finalDuplicateOf.get(id) ?? null), T.int8)}::int8[]) as d(id, original)
+          where m.id = d.id`;
       }
     }
 
-    const written = await insertNew(tx, items, options.reviseEdited ?? false);
-    const writtenByKey = new Map(written.map((r) => [keyOf(r.source, r.external_id), Number(r.id)]));
-    const inserted = written.filter((r) => r.inserted);
-    const insertedByKey = new Map(inserted.map((r) => [keyOf(r.source, r.external_id), Number(r.id)]));
-
-    // Walk the page in order: each new row is compared with what was stored before it,
-    // then becomes a candidate itself for the rows after it.
-    const duplicateOf = new Map<number, number>();
     const stored: StoredMention[] = [];
     for (const m of items) {
-      const id = insertedByKey.get(keyOf(m.source, m.externalId));
-      if (id === undefined) continue;
-      if (m.simBands.length > 0) {
-        const original = findOriginal(m, candidates);
-        if (original !== null) duplicateOf.set(id, original);
-        candidates.add({
-          id,
-          root: original ?? id,
-          source: m.source,
-          externalId: m.externalId,
-          fingerprint: m.fingerprint,
-          simhash: m.simhash,
-        });
-      }
-      stored.push(toStored(id, watchlistId, m, duplicateOf.get(id) ?? null));
+      const id = newId.get(m);
+      if (id !== undefined) stored.push(toStored(id, watchlistId, m, finalDuplicateOf.get(id) ?? null));
     }
 
-    if (duplicateOf.size > 0) {
-      const ids = [...duplicateOf.keys()];
-      await tx`
-        update mentions m set duplicate_of = d.original
-        from unnest(${arr(tx, ids, T.int8)}::int8[], ${arr(tx, ids.map((i) => duplicateOf.get(i)!), T.int8)}::int8[]) as d(id, original)
-        where m.id = d.id`;
-    }
-
-    await upsertMatches(tx, watchlistId, items, writtenByKey);
+    await upsertMatches(tx, watchlistId, items, idByKey);
     const alerts = stored.length > 0 ? await alertStage.onStored(tx, stored) : 0;
     if (alerts > 0) await tx`set local synchronous_commit = on`;
-    return { seen: items.length, inserted: stored, duplicates: duplicateOf.size, alerts, edited: written.length - inserted.length };
+    return { seen: items.length, inserted: stored, duplicates: stored.filter((m) => m.duplicateOf !== null).length, alerts, edited: written.length - insertedIds.size };
   });
 }
 
@@ -178,6 +196,24 @@ function uniqueByKey(page: readonly MentionToStore[]): MentionToStore[] {
   return [...byKey.values()];
 }
 
+/**
+ * Walks the page in order: each new item is compared with what was stored before it, then
+ * becomes a candidate itself for the items after it. Returns duplicate_of by new id.
+ */
+function findDuplicates(items: readonly MentionToStore[], newId: ReadonlyMap<MentionToStore, number>, stored: readonly Candidate[]): Map<number, number> {
+  const candidates = new NearDuplicateIndex<Candidate>();
+  for (const c of stored) candidates.add(c);
+  const duplicateOf = new Map<number, number>();
+  for (const m of items) {
+    const id = newId.get(m);
+    if (id === undefined || m.simBands.length === 0) continue;
+    const original = findOriginal(m, candidates);
+    if (original !== null) duplicateOf.set(id, original);
+    candidates.add({ id, root: original ?? id, source: m.source, externalId: m.externalId, fingerprint: m.fingerprint, simhash: m.simhash });
+  }
+  return duplicateOf;
+}
+
 function findOriginal(m: MentionToStore, candidates: NearDuplicateIndex<Candidate>): number | null {
   let best: number | null = null;
   for (const c of candidates.matches(m)) {
@@ -192,10 +228,19 @@ function findOriginal(m: MentionToStore, candidates: NearDuplicateIndex<Candidat
  * saves their previous version, in the same statement (every CTE reads the rows as they were
  * before it). Returns the rows written, `inserted` telling new rows from revised ones.
  */
-async function insertNew(tx: TransactionSql, items: readonly MentionToStore[], revise: boolean) {
+async function insertNew(
+  tx: TransactionSql,
+  items: readonly MentionToStore[],
+  idOf: (m: MentionToStore) => number,
+  duplicateOf: (m: MentionToStore) => number | null,
+  revise: boolean,
+) {
+  if (items.length === 0) return [];
   // The page travels as one JSON document: JSON.stringify is native, where escaping twenty
   // array parameters element by element cost the worker more CPU than storing cost Postgres.
   const rows = items.map((m) => ({
+    id: idOf(m),
+    duplicate_of: duplicateOf(m),
     source: m.source,
     external_id: m.externalId,
     url: m.url,
@@ -220,7 +265,7 @@ async function insertNew(tx: TransactionSql, items: readonly MentionToStore[], r
   return tx<{ id: string; source: string; external_id: string; inserted: boolean }[]>`
     with u as (
       select * from json_to_recordset(${JSON.stringify(rows)}::json) as u(
-        source text, external_id text, url text, author text, title text, text text, language text,
+        id int8, duplicate_of int8, source text, external_id text, url text, author text, title text, text text, language text,
         published_at timestamptz, published_raw text, rating int2, app_version text,
         sentiment_score float4, sentiment_label text, complaint bool, complaint_category text,
         fingerprint text, simhash int8, sim_bands int[], extra jsonb, search_terms text[])
@@ -242,10 +287,10 @@ async function insertNew(tx: TransactionSql, items: readonly MentionToStore[], r
 function insertStatement(tx: TransactionSql, revise: boolean) {
   return tx`
     insert into mentions (
-      source, external_id, url, author, title, text, language, published_at, published_raw,
+      id, duplicate_of, source, external_id, url, author, title, text, language, published_at, published_raw,
       rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
       fingerprint, simhash, sim_bands, extra, search_terms)
-    select source, external_id, url, author, title, text, language, published_at, published_raw,
+    select id, duplicate_of, source, external_id, url, author, title, text, language, published_at, published_raw,
       rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
       fingerprint, simhash, sim_bands, extra, array_to_tsvector(search_terms)
     from u
