@@ -21,10 +21,15 @@ const envSchema = z.object({
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres@127.0.0.1:5432/earshot"),
   /** Redis for BullMQ queues, schedulers and shared per-host politeness. */
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
-  /** Key prefix for every BullMQ queue; two deployments may share one Redis with different prefixes. */
+  /**
+   * Key prefix for every BullMQ queue and the shared politeness; two deployments may share one
+   * Redis with different prefixes. A hash tag (`{earshot}`) puts all of a deployment's keys in one
+   * Redis Cluster slot, as BullMQ's scripts need.
+   */
   EARSHOT_QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, '_' and '-'")
+    .regex(/^[A-Za-z0-9_-]*(\{[A-Za-z0-9_-]+\})?[A-Za-z0-9_-]*$/, "may hold only letters, digits, '_' and '-', and one {hash tag}")
+    .min(1)
     .default("earshot"),
   /** Postgres connections per worker process. */
   EARSHOT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
