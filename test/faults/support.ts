@@ -112,3 +112,12 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     },
   };
 }
+
+/** Waits until a job completed or failed for good, and says which. `tick` runs before each look. */
+export function jobOutcome(job: { getState(): Promise<string> }, what: string, timeoutMs = 90_000, tick?: () => void): Promise<"completed" | "failed"> {
+  return waitFor(async () => {
+    tick?.();
+    const s = await job.getState();
+    return s === "completed" || s === "failed" ? s : null;
+  }, what, timeoutMs);
+}
