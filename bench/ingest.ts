@@ -8,10 +8,14 @@
  * 3. Scoring alone.
  * 4. The whole pipeline (normalise, score, dedup, store, alert stage), one process, a few pages
  *    in flight as a worker with concurrency runs them.
+ * Besides rates, the CPU each side (this process, the Postgres backends) spent per mention, and the
+ * load average, since a shared machine moves the rates.
  */
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { noAlerts } from "../src/alerts/stage.ts";
-import { openDatabase } from "../src/db/client.ts";
+import { openDatabase, type Sql } from "../src/db/client.ts";
 import { storeMentionPage, type MentionToStore } from "../src/db/repo/mentions.ts";
 import { createWatchlist, upsertApp } from "../src/db/repo/watchlists.ts";
 import { scoreTexts } from "../src/nlp/index.ts";
@@ -73,6 +77,30 @@ function generate(count: number): { raw: RawMention; source: string; keywords: s
   return out;
 }
 
+/**
+ * CPU time (ms) of the Postgres backends serving a database, read from /proc when the server runs
+ * on this machine (NaN otherwise): wall-clock rates on a shared machine follow the load, the CPU
+ * each side spends per mention does not.
+ */
+async function backendCpuMs(sql: Sql, database: string): Promise<number> {
+  const pids = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${database}`;
+  let ticks = 0;
+  try {
+    for (const { pid } of pids) {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return Number.NaN;
+  }
+  return ticks * 10;
+}
+
+function nodeCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function pages<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
@@ -91,7 +119,10 @@ async function inFlight<T>(items: readonly T[], limit: number, fn: (item: T) => 
 
 async function main(): Promise<void> {
   const items = generate(COUNT);
-  const figures: Figure[] = [{ figure: "ingest_mentions", value: COUNT, unit: "mentions" }];
+  const figures: Figure[] = [
+    { figure: "ingest_mentions", value: COUNT, unit: "mentions" },
+    { figure: "load_average_1m_at_start", value: loadavg()[0]! },
+  ];
 
   // 1. COPY ceiling.
   const copyDb = await scratchDatabase("copy");
@@ -117,12 +148,16 @@ async function main(): Promise<void> {
 
   // 3. Scoring alone (also gives the pre-scored input of the store stage).
   const normalised = items.map((it) => ({ ...it, m: normaliseMention(it.source, it.raw, DEDUP_MIN_CHARS) }));
+  const scoringCpu = nodeCpuMs();
   const scoring = await timed(() => {
     const all = [];
     for (const page of pages(normalised, PAGE)) all.push(...scoreTexts(page.map(({ m }) => ({ text: m.text, rating: m.rating }))));
     return all;
   });
-  figures.push({ figure: "scoring_mentions_per_s", value: COUNT / (scoring.ms / 1000), unit: "mentions/s" });
+  figures.push(
+    { figure: "scoring_mentions_per_s", value: COUNT / (scoring.ms / 1000), unit: "mentions/s" },
+    { figure: "scoring_cpu_us_per_mention", value: ((nodeCpuMs() - scoringCpu) * 1000) / COUNT, unit: "µs" },
+  );
 
   // 2. The store stage alone.
   const storeDb = await scratchDatabase("store");
@@ -135,6 +170,9 @@ async function main(): Promise<void> {
     const bySource = sources.flatMap((s) => pages(prepared.filter((p) => p.source === s), PAGE));
     let stored = 0;
     let duplicates = 0;
+    await Promise.all(Array.from({ length: IN_FLIGHT }, () => database.sql`select 1`)); // open the pool first
+    const storeDbName = new URL(storeDb.url).pathname.slice(1);
+    const [pgBefore, nodeBefore] = [await backendCpuMs(database.sql, storeDbName), nodeCpuMs()];
     const store = await timed(() =>
       inFlight(bySource, IN_FLIGHT, async (page) => {
         const r = await storeMentionPage(database.sql, w.id, page, noAlerts);
@@ -147,6 +185,8 @@ async function main(): Promise<void> {
       { figure: "store_mentions_per_s", value: COUNT / (store.ms / 1000), unit: "mentions/s" },
       { figure: "store_new_rows", value: stored, unit: "rows" },
       { figure: "store_duplicates_marked", value: duplicates, unit: "rows" },
+      { figure: "store_postgres_cpu_us_per_mention", value: (((await backendCpuMs(database.sql, storeDbName)) - pgBefore) * 1000) / COUNT, unit: "µs" },
+      { figure: "store_worker_cpu_us_per_mention", value: ((nodeCpuMs() - nodeBefore) * 1000) / COUNT, unit: "µs" },
     );
     const copyMs = figures.find((f) => f.figure === "copy_ms")!.value;
     figures.push({ figure: "store_vs_copy_ratio", value: copyMs / store.ms });
@@ -163,6 +203,9 @@ async function main(): Promise<void> {
     const w = await createWatchlist(database.db, { appId: app.id, keywords: ["闪退", "卡顿", "crash", "login"], sources, intervalSec: 900, by: "bench" });
     const bySource = sources.flatMap((s) => pages(items.filter((p) => p.source === s), PAGE));
     const deps = { sql: database.sql, alertStage: noAlerts, dedupMinChars: DEDUP_MIN_CHARS };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, () => database.sql`select 1`));
+    const pipeDbName = new URL(pipeDb.url).pathname.slice(1);
+    const [pgBefore, nodeBefore] = [await backendCpuMs(database.sql, pipeDbName), nodeCpuMs()];
     const pipeline = await timed(() =>
       inFlight(bySource, IN_FLIGHT, (page) =>
         processPage(deps, { source: page[0]!.source, watchlistId: w.id, items: page.map<MatchedItem>((p) => ({ raw: p.raw, keywords: p.keywords })) }),
@@ -172,12 +215,15 @@ async function main(): Promise<void> {
     figures.push(
       { figure: "pipeline_mentions_per_s", value: rate, unit: "mentions/s" },
       { figure: "pipeline_vs_scoring_ratio", value: rate / figures.find((f) => f.figure === "scoring_mentions_per_s")!.value },
+      { figure: "pipeline_postgres_cpu_us_per_mention", value: (((await backendCpuMs(database.sql, pipeDbName)) - pgBefore) * 1000) / COUNT, unit: "µs" },
+      { figure: "pipeline_worker_cpu_us_per_mention", value: ((nodeCpuMs() - nodeBefore) * 1000) / COUNT, unit: "µs" },
     );
     await database.close();
   } finally {
     await pipeDb.drop();
   }
 
+  figures.push({ figure: "load_average_1m_at_end", value: loadavg()[0]! });
   report(`Ingest of ${COUNT} mentions, pages of ${PAGE}, ${IN_FLIGHT} pages in flight`, figures);
 }
 

@@ -187,11 +187,9 @@ function uniqueByKey(page: readonly MentionToStore[]): MentionToStore[] {
   for (const m of page) {
     const key = keyOf(m.source, m.externalId);
     const seen = byKey.get(key);
-    if (seen) {
-      for (const k of m.keywords) if (!seen.keywords.includes(k)) seen.keywords.push(k);
-    } else {
-      byKey.set(key, { ...m, keywords: [...new Set(m.keywords)] });
-    }
+    // Copied only when keywords change: the caller's items are not ours to modify.
+    if (seen) byKey.set(key, { ...seen, keywords: [...new Set([...seen.keywords, ...m.keywords])] });
+    else byKey.set(key, m.keywords.length > 1 ? { ...m, keywords: [...new Set(m.keywords)] } : m);
   }
   return [...byKey.values()];
 }
