@@ -15,7 +15,8 @@ const childEnv = () => ({
   ...env.childEnv,
   EARSHOT_NOTIFY_BACKOFF: "50ms",
   EARSHOT_NOTIFY_ATTEMPTS: "50",
-  EARSHOT_NOTIFY_TIMEOUT: "1s",
+  // Long enough that a slow answer from the busy test process is not taken for a lost one (and re-sent).
+  EARSHOT_NOTIFY_TIMEOUT: "10s",
   EARSHOT_OUTBOX_SWEEP_EVERY: "1s",
   EARSHOT_OUTBOX_GRACE: "0",
 });
