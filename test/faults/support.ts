@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,7 +65,15 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
-const PG_BIN = process.env.EARSHOT_PG_BIN ?? "/usr/lib/postgresql/15/bin";
+/** Debian's server binaries (not on the PATH), the newest installed; EARSHOT_PG_BIN overrides. */
+function pgBin(): string {
+  if (process.env.EARSHOT_PG_BIN) return process.env.EARSHOT_PG_BIN;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, "bin", "initdb"))) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`no initdb under ${root}; set EARSHOT_PG_BIN to the folder holding initdb and pg_ctl`);
+  return join(root, newest, "bin");
+}
 
 /**
  * A Postgres cluster of the test's own (initdb in a temporary folder, a free port, fsync off), so
@@ -73,6 +81,7 @@ const PG_BIN = process.env.EARSHOT_PG_BIN ?? "/usr/lib/postgresql/15/bin";
  * to run as root, so as root (CI) they run as the `postgres` user.
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const bin = pgBin();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "earshot-pg-"));
   const data = join(dir, "data");
@@ -84,7 +93,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     chmodSync(dir, 0o700);
   }
   const pg = (tool: string, args: string[]) =>
-    asRoot ? run("runuser", ["-u", "postgres", "--", join(PG_BIN, tool), ...args]) : run(join(PG_BIN, tool), args);
+    asRoot ? run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args]) : run(join(bin, tool), args);
   await pg("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale", "C"]);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   const start = async () => {
