@@ -68,6 +68,7 @@ async function phase(workers: number) {
     for (let i = 0; i < workers; i++) children.push(spawnWorker(env));
     await Promise.all(children.map((c) => waitFor(() => c.output().includes("earshot worker running"), `worker ${c.pid} to start:\n${c.output()}`, 120_000)));
     const cpuBefore = children.map((c) => cpuSeconds(c.pid!));
+    const benchCpuBefore = process.cpuUsage();
 
     say(`${workers} worker(s): ${jobs.length} crawl jobs…`);
     const start = performance.now();
@@ -86,6 +87,10 @@ async function phase(workers: number) {
     );
     const ms = performance.now() - start;
     const cpu = children.map((c, i) => cpuSeconds(c.pid!) - cpuBefore[i]!);
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    // The Postgres backends of this phase's database (the workers' pools, opened for the backlog).
+    const backends = await database.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+    const postgresCpu = backends.reduce((a, b) => a + (cpuSeconds(b.pid) || 0), 0);
 
     const { sql } = database;
     const runsOk = await count(sql, "select count(*)::int as n from crawl_runs where status = 'ok'");
@@ -95,7 +100,20 @@ async function phase(workers: number) {
       (await count(sql, "select count(*)::int as n from (select 1 from mention_matches group by mention_id, watchlist_id, keyword having count(*) > 1) d")) +
       (await count(sql, "select count(*)::int as n from (select 1 from source_cursors group by watchlist_id, source, scope having count(*) > 1) d"));
     const mentions = await count(sql, "select count(*)::int as n from mentions");
-    return { jobs: jobs.length, ms, completed: counts.completed!, failed: counts.failed!, runsOk, completedTwice, duplicateRows, mentions, cpu, load };
+    return {
+      jobs: jobs.length,
+      ms,
+      completed: counts.completed!,
+      failed: counts.failed!,
+      runsOk,
+      completedTwice,
+      duplicateRows,
+      mentions,
+      cpu,
+      postgresCpu,
+      sandboxCpu: (benchCpu.user + benchCpu.system) / 1e6,
+      load,
+    };
   } finally {
     await Promise.all(
       children.map(
@@ -125,6 +143,8 @@ try {
     figure(`scale_${label}_mentions_per_s`, r.mentions / (r.ms / 1000), "mentions/s");
     figure(`scale_${label}_failed_jobs`, r.failed, "jobs");
     r.cpu.forEach((s, i) => figure(`scale_${label}_worker${i + 1}_cpu_s`, s, "s"));
+    figure(`scale_${label}_postgres_cpu_s`, r.postgresCpu, "s");
+    figure(`scale_${label}_sandbox_cpu_s`, r.sandboxCpu, "s");
     figure(`scale_${label}_peak_load_average`, r.load, "");
   }
   figure("scale_speedup", one.ms / two.ms, "x");
