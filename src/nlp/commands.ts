@@ -8,7 +8,7 @@ import { readCorpora, readLabeledFile, type Corpus } from "./corpora.ts";
 import { defaultModelPath, deserializeModel } from "./model.ts";
 import { defaultCorporaDir } from "./paths.ts";
 import { rescoreMentions } from "./rescore.ts";
-import { explainText, scoreText, useModel, type TextScore } from "./score.ts";
+import { explainText, scoreTexts, useModel, type TextScore } from "./score.ts";
 import { defaultTrainOptions, trainModel } from "./train.ts";
 
 /** The JSON line `earshot score` prints for one text; keys always in this order. */
@@ -27,17 +27,18 @@ export function formatScoreLine(s: TextScore, explain?: ReturnType<typeof explai
 /** `earshot score`: one text per stdin line in, one JSON object per line out, in order. */
 export async function runScore(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, explain: boolean): Promise<void> {
   const lines = createInterface({ input, crlfDelay: Infinity });
+  // Lines are scored 256 at a time (one jieba call for the Chinese ones) and written together.
   let pending: string[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
-    const chunk = pending.join("");
+    const texts = pending;
     pending = [];
+    const scores = scoreTexts(texts.map((text) => ({ text })));
+    const chunk = scores.map((s, i) => formatScoreLine(s, explain ? explainText({ text: texts[i]! }) : undefined) + "\n").join("");
     if (!output.write(chunk)) await new Promise((r) => output.once("drain", r));
   };
   for await (const line of lines) {
-    const text = line;
-    const s = scoreText({ text });
-    pending.push(formatScoreLine(s, explain ? explainText({ text }) : undefined) + "\n");
+    pending.push(line);
     if (pending.length >= 256) await flush();
   }
   await flush();

@@ -19,15 +19,16 @@ export interface CueHit {
   negated: boolean;
 }
 
-/** Cues indexed by their first character, longest first, for one left-to-right scan. */
-type CueIndex = Map<string, Cue[]>;
+/** Cues indexed by their first UTF-16 unit, longest first, for one left-to-right scan. */
+type CueIndex = Map<number, Cue[]>;
 
 function buildIndex(lists: Record<Category, CueList>, productWords: readonly string[]): CueIndex {
   const index: CueIndex = new Map();
   const add = (cue: Cue) => {
-    const list = index.get(cue.text[0]!) ?? [];
+    const first = cue.text.charCodeAt(0);
+    const list = index.get(first) ?? [];
     list.push(cue);
-    index.set(cue.text[0]!, list);
+    index.set(first, list);
   };
   for (const category of categoryPrecedence) {
     const l = lists[category];
@@ -75,7 +76,7 @@ export function findCues(p: PreparedText): CueHit[] {
   const t = p.text;
   const hits: CueHit[] = [];
   for (let i = 0; i < t.length; i++) {
-    const list = index.get(t[i]!);
+    const list = index.get(t.charCodeAt(i));
     if (!list) continue;
     // English cues start and end at word boundaries (so "ad" is not found in "add").
     if (!zh && i > 0 && WORD_CHAR.test(t[i - 1]!)) continue;

@@ -15,13 +15,13 @@ import {
   zhSarcasmCues,
 } from "./lexicon.ts";
 import type { PreparedText } from "./prepare.ts";
-import { isPunctuation, stemEn } from "./tokenize.ts";
+import { isPunctuation, stemEn, WordSet } from "./tokenize.ts";
 
 /**
  * Hashed sparse features ("the hashing trick"): every feature name is hashed (FNV-1a, seeded by
  * language and family) into a table of 2^bits weights, so the model needs no vocabulary and its
  * size is fixed. Features: word unigrams and bigrams with negation marking, Chinese character
- * bigrams, emoji and Weibo emoticons, and a few lexicon-class counts (app-world polar words,
+ * bigrams and trigrams, emoji and Weibo emoticons, and a few lexicon-class counts (app-world polar words,
  * emoji polarity, sarcasm cues, question and exclamation marks).
  */
 export interface FeatureBuffer {
@@ -31,7 +31,7 @@ export interface FeatureBuffer {
   /** Filled only when explaining: the readable name of each feature. */
   names: string[] | null;
   /** Lexicon evidence of the last text, for the rules that follow the model. */
-  signals: { lexicon: number; question: boolean; sarcasm: boolean };
+  signals: { lexicon: number; positiveOnly: boolean; question: boolean; sarcasm: boolean };
 }
 
 /** Enough room for the longest text we score (2,000 chars → at most ~6,000 features). */
@@ -43,7 +43,7 @@ export function createFeatureBuffer(withNames = false): FeatureBuffer {
     val: new Float32Array(CAPACITY),
     n: 0,
     names: withNames ? [] : null,
-    signals: { lexicon: 0, question: false, sarcasm: false },
+    signals: { lexicon: 0, positiveOnly: false, question: false, sarcasm: false },
   };
 }
 
@@ -60,19 +60,21 @@ function seed(lang: Language, family: string): number {
   return hashInto(FNV_OFFSET, `${lang}/${family}/`);
 }
 
+// `nw` is the word seed run through "¬": FNV-1a is sequential, so hashing a token from it gives
+// the hash of `¬token` without building that string.
 const seeds = {
-  zh: { w: seed("zh", "w"), b: seed("zh", "b"), c: seed("zh", "c"), x: seed("zh", "x") },
-  en: { w: seed("en", "w"), b: seed("en", "b"), c: seed("en", "c"), x: seed("en", "x") },
+  zh: { w: seed("zh", "w"), nw: hashInto(seed("zh", "w"), "¬"), b: seed("zh", "b"), c: seed("zh", "c"), x: seed("zh", "x") },
+  en: { w: seed("en", "w"), nw: hashInto(seed("en", "w"), "¬"), b: seed("en", "b"), c: seed("en", "c"), x: seed("en", "x") },
 };
 
-const zhPos = new Set(zhPositiveWords);
-const zhNeg = new Set(zhNegativeWords);
-const enPos = new Set(enPositiveWords.map(stemEn));
-const enNeg = new Set(enNegativeWords.map(stemEn));
-const zhDegree = new Set(zhDegreeAdverbs);
-const enDegree = new Set(enDegreeAdverbs);
-const zhNegatorSet = new Set(zhNegators);
-const enNegatorSet = new Set(enNegators);
+const zhPos = new WordSet(zhPositiveWords);
+const zhNeg = new WordSet(zhNegativeWords);
+const enPos = new WordSet(enPositiveWords.map(stemEn));
+const enNeg = new WordSet(enNegativeWords.map(stemEn));
+const zhDegree = new WordSet(zhDegreeAdverbs);
+const enDegree = new WordSet(enDegreeAdverbs);
+const zhNegatorSet = new WordSet(zhNegators);
+const enNegatorSet = new WordSet(enNegators);
 const posEmoji = new Set(positiveEmoji);
 const negEmoji = new Set(negativeEmoji);
 
@@ -82,6 +84,11 @@ const MAYBE_EMOJI = /[\u2190-\u2bff\ud83c-\ud83e]/;
 
 function isHan(c: number): boolean {
   return c >= 0x3400 && c <= 0x9fff;
+}
+
+const NEGATION_CHARS = new Set([..."不没无未别非"].map((c) => c.charCodeAt(0)));
+function negationChar(c: number): boolean {
+  return NEGATION_CHARS.has(c);
 }
 
 function push(buf: FeatureBuffer, h: number, v: number, mask: number, name: string | null): void {
@@ -118,6 +125,7 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
   buf.n = 0;
   if (buf.names) buf.names.length = 0;
   buf.signals.lexicon = 0;
+  buf.signals.positiveOnly = false;
   buf.signals.question = false;
   buf.signals.sarcasm = false;
   if (p.lang === "other") return 0;
@@ -144,8 +152,8 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
       continue;
     }
     const neg = negated[i] === 1;
-    const t = neg ? `¬${raw}` : raw;
-    const h = hashInto(s.w, t);
+    const h = hashInto(neg ? s.nw : s.w, raw);
+    const t = named && neg ? `¬${raw}` : raw;
     // A negator is left to its bigram and the words it marks: alone, "not" and "no" only learn
     // that complaints are full of them, which then outweighs "not bad".
     if (!negatorSet.has(raw)) push(buf, h, 1, mask, named ? `w:${t}` : null);
@@ -163,9 +171,13 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
     for (let i = 0; i + 1 < t.length; i++) {
       const a = t.charCodeAt(i);
       const b = t.charCodeAt(i + 1);
-      if (!isHan(a) || !isHan(b)) continue;
+      // Negation is the word features' job (they mark its scope): a character n-gram such as
+      // 没有 or 都不 would only learn that negated texts are mostly complaints.
+      if (!isHan(a) || !isHan(b) || negationChar(a) || negationChar(b)) continue;
       const h = Math.imul(Math.imul(s.c ^ a, FNV_PRIME) ^ b, FNV_PRIME);
       push(buf, h, 1, mask, named ? `c:${t[i]}${t[i + 1]}` : null);
+      const c = i + 2 < t.length ? t.charCodeAt(i + 2) : 0;
+      if (isHan(c) && !negationChar(c)) push(buf, Math.imul(h ^ c, FNV_PRIME), 1, mask, named ? `c:${t.slice(i, i + 3)}` : null);
     }
   }
 
@@ -203,6 +215,7 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
   cls("sarcasm", sarcasm ? 1 : 0);
   cls("question", question ? 1 : 0);
   buf.signals.lexicon = lexPos + lexNeg + emojiPos + emojiNeg;
+  buf.signals.positiveOnly = lexPos + emojiPos > 0 && lexNeg + emojiNeg === 0;
   buf.signals.question = question;
   buf.signals.sarcasm = sarcasm;
   cls("exclaim", /!{2,}/.test(p.text) ? 1 : 0);

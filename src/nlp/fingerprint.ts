@@ -7,7 +7,7 @@ import { userDictionaryLines } from "./tokenize.ts";
  * Bump when the feature code changes in a way the word lists do not show (a new family, a
  * different scaling): a model trained before then no longer matches what scoring computes.
  */
-export const FEATURE_CODE_VERSION = 2;
+export const FEATURE_CODE_VERSION = 4;
 
 /**
  * A short hash of everything that defines the features; stored in the model file. The lists are

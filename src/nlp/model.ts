@@ -24,13 +24,17 @@ export interface ModelInfo {
 /**
  * Two logistic-regression tasks over one hashed feature space: polarity (positive 1 vs negative 0)
  * and neutral (neutral 1 vs polar 0: questions, news, announcements, reposts). Their weights are
- * interleaved (slot i holds polarity at 2i, neutral at 2i+1) so one memory fetch serves both.
+ * interleaved (slot i holds polarity at 2i, neutral at 2i+1) so one memory fetch serves both, and
+ * kept as the file's int16 values (times the task's scale): half the memory of floats, so more of
+ * the table stays in cache while scoring.
  */
 export interface SentimentModel {
   info: ModelInfo;
   polarityBias: TaskBias;
   neutralBias: TaskBias;
-  weights: Float32Array;
+  weights: Int16Array;
+  polarityScale: number;
+  neutralScale: number;
 }
 
 interface StoredTask {
@@ -107,7 +111,7 @@ export function deserializeModel(buf: Buffer): SentimentModel {
     tasks: Record<"polarity" | "neutral", StoredTask>;
   };
   if (header.format !== 1) throw new Error(`unsupported model format ${String(header.format)}`);
-  const weights = new Float32Array(2 << header.bits);
+  const weights = new Int16Array(2 << header.bits);
   let pos = headerEnd + 1;
   const read = (t: StoredTask, offset: number): void => {
     const idx = new Int32Array(t.count);
@@ -125,14 +129,21 @@ export function deserializeModel(buf: Buffer): SentimentModel {
       idx[k] = last;
     }
     for (let k = 0; k < t.count; k++) {
-      weights[2 * idx[k]! + offset] = buf.readInt16LE(pos) * t.scale;
+      weights[2 * idx[k]! + offset] = buf.readInt16LE(pos);
       pos += 2;
     }
   };
   read(header.tasks.polarity, 0);
   read(header.tasks.neutral, 1);
   const { tasks, ...info } = header;
-  return { info, polarityBias: tasks.polarity.bias, neutralBias: tasks.neutral.bias, weights };
+  return {
+    info,
+    polarityBias: tasks.polarity.bias,
+    neutralBias: tasks.neutral.bias,
+    weights,
+    polarityScale: tasks.polarity.scale,
+    neutralScale: tasks.neutral.scale,
+  };
 }
 
 /** Reads a model file, or returns null when there is none. */
@@ -160,7 +171,10 @@ export function linearScores(
   }
   const bp = model.polarityBias[lang];
   const bn = model.neutralBias[lang];
-  return { polarity: bp === undefined ? null : zp + bp, neutral: bn === undefined ? null : zn + bn };
+  return {
+    polarity: bp === undefined ? null : zp * model.polarityScale + bp,
+    neutral: bn === undefined ? null : zn * model.neutralScale + bn,
+  };
 }
 
 export function sigmoid(z: number): number {

@@ -1,12 +1,12 @@
 import { neutralPostCues } from "./lexicon.ts";
 import type { ComplaintCategory, SentimentLabel } from "./categories.ts";
 import { detectComplaint, findCues, type CueHit } from "./complaint.ts";
-import { createFeatureBuffer, extractFeatures } from "./features.ts";
+import { createFeatureBuffer, extractFeatures, type FeatureBuffer } from "./features.ts";
 import { featureFingerprint } from "./fingerprint.ts";
 import type { Language } from "./language.ts";
 import { defaultModelPath, linearScores, readModelFile, sigmoid, type SentimentModel } from "./model.ts";
 import { warmUpConverter } from "./normalize.ts";
-import { prepareText, type PreparedText } from "./prepare.ts";
+import { prepareText, prepareTexts, type PreparedText } from "./prepare.ts";
 import { getJieba } from "./tokenize.ts";
 
 export interface TextScore {
@@ -81,8 +81,11 @@ export interface ScoreDetail extends TextScore {
 /** Scores one text and keeps the intermediate values (for --explain and the bench). */
 export function scoreDetailed(input: ScoreInput, buf = buffer): ScoreDetail {
   const m = loadModel();
-  const prepared = prepareText(input?.text);
-  const rating = validRating(input?.rating);
+  return scorePrepared(m, prepareText(input?.text), input?.rating, buf);
+}
+
+function scorePrepared(m: SentimentModel | null, prepared: PreparedText, rawRating: number | null | undefined, buf: FeatureBuffer): ScoreDetail {
+  const rating = validRating(rawRating);
   const base = { prepared, polarity: 0, neutral: 0, sarcasm: false, cues: [] as CueHit[] };
   if (!m) return { ...base, lang: prepared.lang, label: null, score: null, complaint: null, category: null };
   if (prepared.lang === "other") {
@@ -93,11 +96,14 @@ export function scoreDetailed(input: ScoreInput, buf = buffer): ScoreDetail {
   const polarity = z.polarity === null ? 0 : 2 * sigmoid(z.polarity) - 1;
   const neutral = z.neutral === null ? 0 : sigmoid(z.neutral);
   let score = polarity * (1 - neutral);
-  const { sarcasm, question, lexicon } = buf.signals;
+  const { sarcasm, question, lexicon, positiveOnly } = buf.signals;
   // Review corpora teach that questions are complaints ("why does it crash?"); a question with
   // no polar word in it is asking something, and the problem cues below still catch the rest.
-  const announcing = neutralPostCues.some((cue) => prepared.text.includes(cue));
-  if ((question || announcing) && lexicon === 0) score *= QUESTION_DAMPING;
+  if (lexicon === 0 && (question || neutralPostCues.some((cue) => prepared.text.includes(cue)))) score *= QUESTION_DAMPING;
+  // App-world words the corpora never saw (闪退) are known only to the lexicon: when it finds
+  // nothing but praise and negated problems (从来没有闪退过, never crashes), the corpus-learnt
+  // complaint context (用了半年, 从来) does not make the text negative.
+  if (positiveOnly && score < 0) score *= QUESTION_DAMPING;
   if (neutral >= 0.5) score *= 1 - neutral;
   if (sarcasm) score = Math.min(score, SARCASM_SCORE);
   if (rating !== null) score = (1 - RATING_WEIGHT) * score + RATING_WEIGHT * ((rating - 3) / 2);
@@ -110,13 +116,18 @@ export function scoreDetailed(input: ScoreInput, buf = buffer): ScoreDetail {
 
 /** Scores one text: language, sentiment in [-1, 1] with its label, and complaint with category. */
 export function scoreText(input: ScoreInput): TextScore {
-  const d = scoreDetailed(input);
+  return publicScore(scoreDetailed(input));
+}
+
+function publicScore(d: ScoreDetail): TextScore {
   return { lang: d.lang, label: d.label, score: d.score, complaint: d.complaint, category: d.category };
 }
 
-/** Scores many texts in order. */
+/** Scores many texts in order; the Chinese ones are segmented together (see `tokenizeZhMany`). */
 export function scoreTexts(inputs: readonly ScoreInput[]): TextScore[] {
-  return inputs.map(scoreText);
+  const m = loadModel();
+  const prepared = prepareTexts(inputs.map((i) => i?.text));
+  return prepared.map((p, k) => publicScore(scorePrepared(m, p, inputs[k]?.rating, buffer)));
 }
 
 export interface Explanation {
@@ -137,7 +148,7 @@ export function explainText(input: ScoreInput, top = 6): Explanation {
   if (m && d.lang !== "other") {
     for (let i = 0; i < buf.n; i++) {
       const name = buf.names![i]!;
-      contributions.set(name, (contributions.get(name) ?? 0) + m.weights[buf.idx[i]! << 1]! * buf.val[i]!);
+      contributions.set(name, (contributions.get(name) ?? 0) + m.weights[buf.idx[i]! << 1]! * m.polarityScale * buf.val[i]!);
     }
   }
   const features = [...contributions]

@@ -52,17 +52,35 @@ export function getJieba(): Jieba {
   return jieba;
 }
 
-const zhNegatorSet = new Set(zhNegators);
-const zhBreakerSet = new Set(zhScopeBreakers);
-const zhDegreeSet = new Set(zhDegreeAdverbs);
-const enNegatorSet = new Set(enNegators);
-const enBreakerSet = new Set(enScopeBreakers);
+/**
+ * A word set that first checks a table of the words' first UTF-16 units: most tokens start with
+ * a character no listed word starts with, and are rejected without hashing the token string.
+ */
+export class WordSet {
+  private readonly words: Set<string>;
+  private readonly first = new Uint8Array(0x10000);
+
+  constructor(words: Iterable<string>) {
+    this.words = new Set(words);
+    for (const w of this.words) if (w.length > 0) this.first[w.charCodeAt(0)] = 1;
+  }
+
+  has(token: string): boolean {
+    return this.first[token.charCodeAt(0)] === 1 && this.words.has(token);
+  }
+}
+
+const zhNegatorSet = new WordSet(zhNegators);
+const zhBreakerSet = new WordSet(zhScopeBreakers);
+const zhDegreeSet = new WordSet(zhDegreeAdverbs);
+const enNegatorSet = new WordSet(enNegators);
+const enBreakerSet = new WordSet(enScopeBreakers);
 // English words a negation passes over: degree adverbs and function words ("not at all bad").
-const enSkipSet = new Set([
+const enSkipSet = new WordSet([
   ...enDegreeAdverbs,
   ..."a an the at all to be is are was it this that of for in on my me i you any even".split(" "),
 ]);
-const enShortScope = new Set(["no", "without", "nothing", "none", "nobody"]);
+const enShortScope = new WordSet(["no", "without", "nothing", "none", "nobody"]);
 
 const PUNCTUATION = /^[\p{P}\p{S}]+$/u;
 
@@ -72,6 +90,8 @@ export function isPunctuation(token: string): boolean {
   if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) return false;
   return PUNCTUATION.test(token);
 }
+
+const noWords = new WordSet([]);
 
 /** Chinese negation reaches the next two content words (不太好用: 太 is skipped, 好用 is negated). */
 const ZH_SCOPE = 2;
@@ -86,11 +106,11 @@ const EN_SCOPE = 3;
  */
 function markNegation(
   tokens: string[],
-  negators: Set<string>,
-  breakers: Set<string>,
-  skip: Set<string>,
+  negators: WordSet,
+  breakers: WordSet,
+  skip: WordSet,
   scope: number,
-  shortScope: Set<string> = new Set(),
+  shortScope: WordSet = noWords,
 ): Uint8Array {
   const negated = new Uint8Array(tokens.length);
   let left = 0;
@@ -113,6 +133,10 @@ function markNegation(
   return negated;
 }
 
+function zhTokens(tokens: string[]): Tokens {
+  return { tokens, negated: markNegation(tokens, zhNegatorSet, zhBreakerSet, zhDegreeSet, ZH_SCOPE) };
+}
+
 /** Segments simplified, lower-cased Chinese (with any English in it) with jieba. */
 export function tokenizeZh(text: string): Tokens {
   // Without jieba's HMM for unknown words: 10% faster, and the character bigrams cover them.
@@ -120,7 +144,27 @@ export function tokenizeZh(text: string): Tokens {
   const tokens: string[] = [];
   // cleanText leaves single spaces only, so a whitespace token is " ".
   for (const t of raw) if (t !== " ") tokens.push(t);
-  return { tokens, negated: markNegation(tokens, zhNegatorSet, zhBreakerSet, zhDegreeSet, ZH_SCOPE) };
+  return zhTokens(tokens);
+}
+
+/**
+ * Segments many cleaned texts with one jieba call: joined by newlines (cleanText leaves none in
+ * a text, and jieba always cuts at one), then split at the newline tokens. Same tokens as
+ * `tokenizeZh` text by text, with one native call instead of one per text.
+ */
+export function tokenizeZhMany(texts: readonly string[]): Tokens[] {
+  if (texts.length === 1) return [tokenizeZh(texts[0]!)];
+  const raw = getJieba().cut(texts.join("\n"), false);
+  const out: Tokens[] = [];
+  let tokens: string[] = [];
+  for (const t of raw) {
+    if (t === "\n") {
+      out.push(zhTokens(tokens));
+      tokens = [];
+    } else if (t !== " ") tokens.push(t);
+  }
+  out.push(zhTokens(tokens));
+  return out;
 }
 
 // Words with an inner apostrophe stay whole (don't, can't); runs of punctuation are one token.

@@ -8,11 +8,18 @@ import { prepareText } from "./prepare.ts";
 
 /** Fixed training settings: part of what makes a run reproducible. */
 export const defaultTrainOptions = {
-  bits: 19,
+  bits: 20,
   epochs: 15,
   seed: 20240611,
-  polarity: { alpha: 1, beta: 1, l1: 0.2, l2: 1 } satisfies FtrlParams,
+  polarity: { alpha: 1, beta: 1, l1: 0.05, l2: 0.25 } satisfies FtrlParams,
   neutral: { alpha: 0.5, beta: 1, l1: 0.3, l2: 1 } satisfies FtrlParams,
+  /**
+   * Polarity features are scaled by |log-count ratio| (NB-SVM, Wang & Manning 2012): words that
+   * split the classes in the counts start with more room against the regulariser.
+   */
+  nbScaling: true,
+  /** Each corpus's weight is multiplied by (mean corpus size / its size)^this: small review sets count. */
+  corpusBalance: 0.5,
 };
 export type TrainOptions = typeof defaultTrainOptions;
 
@@ -69,7 +76,7 @@ function featurize(corpora: readonly Corpus[], bits: number, log: (line: string)
  * (corpora are 20-80% positive, and that prior says nothing about a new text). Examples outside
  * the task get weight 0, as do corpora that lack one of the two classes.
  */
-function balancedWeights(store: FeatureStore, target: (label: 0 | 1 | 2) => 0 | 1 | null): Float64Array {
+function balancedWeights(store: FeatureStore, target: (label: 0 | 1 | 2) => 0 | 1 | null, corpusBalance: number): Float64Array {
   const counts = new Map<number, [number, number]>();
   store.label.forEach((l, i) => {
     const y = target(l);
@@ -78,12 +85,20 @@ function balancedWeights(store: FeatureStore, target: (label: 0 | 1 | 2) => 0 | 
     c[y]++;
     counts.set(store.corpus[i]!, c);
   });
+  let total = 0;
+  let corpora = 0;
+  for (const c of counts.values()) {
+    if (c[0] === 0 || c[1] === 0) continue;
+    total += c[0] + c[1];
+    corpora++;
+  }
+  const meanSize = total / Math.max(1, corpora);
   const w = new Float64Array(store.label.length);
   store.label.forEach((l, i) => {
     const y = target(l);
     const c = counts.get(store.corpus[i]!);
     if (y === null || !c || c[0] === 0 || c[1] === 0) return;
-    w[i] = (c[0] + c[1]) / (2 * c[y]);
+    w[i] = ((c[0] + c[1]) / (2 * c[y])) * Math.pow(meanSize / (c[0] + c[1]), corpusBalance);
   });
   return w;
 }
@@ -120,6 +135,31 @@ function languageBalancedWeights(store: FeatureStore): Float64Array {
   return w;
 }
 
+/**
+ * |log((p_i / |p|) / (q_i / |q|))| per feature slot, from the weighted counts of each class
+ * (add-one smoothed): the NB-SVM scaling.
+ */
+function logCountRatios(store: FeatureStore, weights: Float64Array, target: (label: 0 | 1 | 2) => 0 | 1 | null, size: number): Float64Array {
+  const pos = new Float64Array(size).fill(1);
+  const neg = new Float64Array(size).fill(1);
+  for (let i = 0; i < store.label.length; i++) {
+    const y = target(store.label[i]!);
+    const w = weights[i]!;
+    if (y === null || w === 0) continue;
+    const counts = y === 1 ? pos : neg;
+    for (let k = store.start[i]!; k < store.start[i + 1]!; k++) counts[store.idx[k]!]! += w;
+  }
+  let sumPos = 0;
+  let sumNeg = 0;
+  for (let i = 0; i < size; i++) {
+    sumPos += pos[i]!;
+    sumNeg += neg[i]!;
+  }
+  const r = new Float64Array(size);
+  for (let i = 0; i < size; i++) r[i] = Math.abs(Math.log(pos[i]! / sumPos / (neg[i]! / sumNeg)));
+  return r;
+}
+
 function trainTask(
   store: FeatureStore,
   weights: Float64Array,
@@ -127,10 +167,19 @@ function trainTask(
   params: FtrlParams,
   options: TrainOptions,
   salt: number,
+  nbScaling: boolean,
 ): { bias: Partial<Record<Language, number>>; weights: Float64Array } {
   const model = new FtrlLogistic(1 << options.bits, 2, params);
   const trained = new Set<number>();
   const n = store.label.length;
+  // With NB scaling the model learns on x·r; folding r into the weights afterwards gives a plain
+  // linear model over x, so scoring needs neither r nor any change.
+  const ratios = nbScaling ? logCountRatios(store, weights, target, 1 << options.bits) : null;
+  let values = store.val;
+  if (ratios) {
+    values = new Float32Array(store.start[n]!);
+    for (let k = 0; k < values.length; k++) values[k] = store.val[k]! * ratios[store.idx[k]!]!;
+  }
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     const order = shuffledOrder(n, options.seed + salt * 1000 + epoch);
     for (const i of order) {
@@ -138,7 +187,7 @@ function trainTask(
       const w = weights[i]!;
       if (y === null || w === 0) continue;
       trained.add(store.lang[i]!);
-      model.update(store.idx, store.val, store.start[i]!, store.start[i + 1]!, store.lang[i]!, y, w);
+      model.update(store.idx, values, store.start[i]!, store.start[i + 1]!, store.lang[i]!, y, w);
     }
   }
   const biases = model.biases();
@@ -146,7 +195,9 @@ function trainTask(
   for (const [lang, slot] of Object.entries(langSlots) as [Language, number][]) {
     if (trained.has(slot)) bias[lang] = biases[slot]!;
   }
-  return { bias, weights: model.weights() };
+  const learnt = model.weights();
+  if (ratios) for (let i = 0; i < learnt.length; i++) learnt[i] = learnt[i]! * ratios[i]!;
+  return { bias, weights: learnt };
 }
 
 /**
@@ -163,9 +214,9 @@ export function trainModel(
   const polarityTarget = (l: 0 | 1 | 2) => (l === 2 ? null : l);
   const neutralTarget = (l: 0 | 1 | 2) => (l === 2 ? 1 : 0);
   log(`Training polarity (${options.epochs} epochs)…`);
-  const polarity = trainTask(store, balancedWeights(store, polarityTarget), polarityTarget, options.polarity, options, 1);
+  const polarity = trainTask(store, balancedWeights(store, polarityTarget, options.corpusBalance), polarityTarget, options.polarity, options, 1, options.nbScaling);
   log(`Training neutral vs polar (${options.epochs} epochs)…`);
-  const neutral = trainTask(store, languageBalancedWeights(store), neutralTarget, options.neutral, options, 2);
+  const neutral = trainTask(store, languageBalancedWeights(store), neutralTarget, options.neutral, options, 2, false);
 
   const trainedOn = corpora.map((c, ci) => {
     let examples = 0;
@@ -187,6 +238,8 @@ export function trainModel(
     hyperparameters: {
       epochs: options.epochs,
       seed: options.seed,
+      nbScaling: options.nbScaling ? 1 : 0,
+      corpusBalance: options.corpusBalance,
       ...Object.fromEntries(Object.entries(options.polarity).map(([k, v]) => [`polarity_${k}`, v])),
       ...Object.fromEntries(Object.entries(options.neutral).map(([k, v]) => [`neutral_${k}`, v])),
     },

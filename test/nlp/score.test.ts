@@ -157,3 +157,18 @@ it("scoreTexts keeps input order", () => {
   const inputs = [{ text: "垃圾软件，一直闪退" }, { text: "" }, { text: "Love this app, it is great" }];
   expect(scoreTexts(inputs)).toEqual(inputs.map((i) => scoreText(i)));
 });
+
+it("scoreTexts segments a page of Chinese texts in one call with the same results as one by one", () => {
+  const inputs = [
+    { text: "更新完就一直闪退，什么垃圾软件", rating: 1 },
+    { text: "這個軟體很好用\n推薦給大家" },
+    { text: "Love this app" },
+    { text: "一点都不卡，很流畅 yyds" },
+    { text: "  " },
+    { text: "<p>开屏广告五秒还关不掉</p>\r\n烦死了" },
+    { text: "😀😀" },
+    { text: "没有闪退\u2028没有卡顿" },
+    { text: "呵呵，真是好软件" },
+  ];
+  expect(scoreTexts(inputs)).toEqual(inputs.map((i) => scoreText(i)));
+});
