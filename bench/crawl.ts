@@ -131,7 +131,7 @@ try {
   const perSource = (label: string, run: Run) => {
     for (const s of ALL) {
       const t = run.per.get(s)!;
-      perSourceRows.push([label, s, scopes[s] ?? 0, t.requests, ((t.requests / (scopes[s] ?? 1)) || 0).toFixed(2), t.seen, t.new, t.failed]);
+      perSourceRows.push([label, s, scopes[s] ?? 0, t.requests, ((t.requests / (scopes[s] ?? 1)) || 0).toFixed(2), t.seen, t.new, t.failed, (t.ms / 1000).toFixed(1)]);
     }
   };
 
@@ -236,7 +236,8 @@ try {
 
   report(`crawl bench: ${targets.length} watchlists on ${1 + SOCIAL.length} sources each, ${CONCURRENCY} runs at a time, sandbox with no spacing`, figures);
   say("\nper source (scopes: cursors the runs page through; requests/scope is the target of the unchanged rerun)");
-  say(formatTable(["run", "source", "scopes", "requests", "requests/scope", "items taken", "new mentions", "failed"], perSourceRows));
+  // Run time summed over a source's runs (they overlap, CONCURRENCY at a time): where a run's time goes.
+  say(formatTable(["run", "source", "scopes", "requests", "requests/scope", "items taken", "new mentions", "failed", "run s"], perSourceRows));
   if (failed > 0 || missed > 0 || again > 0 || doubled > 0 || unchanged.requests !== totalScopes) process.exitCode = 1;
 } finally {
   await fetcher.close();
