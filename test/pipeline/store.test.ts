@@ -183,7 +183,9 @@ describe("edited store reviews", () => {
     expect(statements.filter((q) => !/^\s*(begin|commit)/i.test(q)).length).toBeLessThanOrEqual(5);
     expect(await count("mention_revisions r join mentions m on m.id = r.mention_id where m.external_id like 'p%'")).toBe(150);
   });
+});
 
+describe("deletes and concurrent pages", () => {
   it("deletes a mention's matches with the mention, and a watchlist's matches with the watchlist", async () => {
     const app = await upsertApp(env.database.db, { name: "MeowNote" });
     const gone = (await createWatchlist(env.database.db, { appId: app.id, keywords: ["crash"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
@@ -210,5 +212,36 @@ describe("edited store reviews", () => {
     const r = await processPage(deps(), { source: "weibo", watchlistId: id, items: matched(["crash"], post("d3", "MeowNote crashes when the phone rotates")) });
     expect(r.inserted).toHaveLength(1);
     expect(await count(`mention_matches where watchlist_id = ${id}`)).toBe(0);
+  });
+
+  it("takes an item back from the new ones when a concurrent page commits its key first, and points no repost at it", async () => {
+    const text = "MeowNote deletes my drafts every time the sync runs, three weeks of notes lost";
+    const other = await env.database.sql.reserve();
+    try {
+      // Another worker holds the same key with another text, not yet committed: the page's lookup
+      // cannot see it, and its insert has to wait for it.
+      await other`begin`;
+      await other`insert into mentions (source, external_id, text, fingerprint, simhash, sim_bands)
+                  values ('weibo', 'race1', 'an older text of the same post', 'f', 0, '{}')`;
+      const page = processPage(deps(), {
+        source: "weibo",
+        watchlistId: watchA,
+        items: matched(["闪退"], post("race1", text), post("race2", `//@小红: ${text}`)),
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      await other`commit`;
+      const r = await page;
+      expect(r.inserted.map((m) => [m.externalId, m.duplicateOf])).toEqual([["race2", null]]);
+    } finally {
+      other.release();
+    }
+    const rows = await env.database.sql`
+      select m.external_id, m.text, m.duplicate_of, count(mm.keyword)::int as matches
+      from mentions m left join mention_matches mm on mm.mention_id = m.id
+      where m.external_id in ('race1', 'race2') group by m.id order by m.external_id`;
+    expect(rows.map((x) => [x.external_id, x.text, x.duplicate_of, x.matches])).toEqual([
+      ["race1", "an older text of the same post", null, 1],
+      ["race2", `//@小红: ${text}`, null, 1],
+    ]);
   });
 });
