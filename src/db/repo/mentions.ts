@@ -162,11 +162,8 @@ export async function storeMentionPage(
 
 const DEDUP_LOCK_SPACE = 0x64757073; // "dups"
 
-/**
- * Element type oids of the array parameters below: postgres.js cannot infer them from arrays
- * holding nulls. Timestamps travel as ISO text.
- */
-const T = { text: 25, int: 23, int8: 20, int2: 21, float4: 700, bool: 16 } as const;
+/** Element type oids of the array parameters below: postgres.js cannot infer them from arrays holding nulls. */
+const T = { text: 25, int: 23, int8: 20 } as const;
 
 /** The first 32 bits of the fingerprint, as a signed int: the advisory lock key of a text. */
 function fingerprintLockKey(fingerprint: string): number {
