@@ -16,13 +16,15 @@ export function notifyTarget(data: NotifyJobData): DeliveryTarget {
 
 /**
  * Processes a notify job. A retryable failure throws (BullMQ retries with backoff); a dead
- * delivery ends the job for good; quiet hours move the job to their end without using a try.
+ * delivery ends the job for good; quiet hours, or
+ * another worker sending the same deliveries, move the job on without using a try.
  */
 export async function runNotify(deps: DeliveryDeps, job: Job<NotifyJobData, NotifyJobResult>, token?: string): Promise<NotifyJobResult> {
   const isLastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const outcome = await deliver(deps, notifyTarget(job.data), isLastTry);
   switch (outcome.result) {
     case "quiet":
+    case "held":
       await job.moveToDelayed(outcome.until.getTime(), token);
       throw new DelayedError();
     case "retry":

@@ -26,6 +26,8 @@ export type DeliveryOutcome =
   | { result: "delivered"; status: number | null; count: number }
   | { result: "skipped"; reason: string }
   | { result: "quiet"; until: Date }
+  /** Another worker holds these deliveries while it sends them: look again when its claim runs out. */
+  | { result: "held"; until: Date }
   | { result: "retry"; error: string }
   | { result: "dead"; error: string };
 
@@ -66,20 +68,9 @@ export async function loadChannel(sql: Sql, id: number): Promise<(ChannelConfig 
 export async function deliver(deps: DeliveryDeps, target: DeliveryTarget, isLastTry: boolean): Promise<DeliveryOutcome> {
   const { sql } = deps;
   const now = deps.now?.() ?? new Date();
-  const rows =
-    target.kind === "one"
-      ? await sql<PendingRow[]>`
-          select d.id as "deliveryId", d.attempts, a.id as "alertId", a.rule_id as "ruleId", a.watchlist_id as "watchlistId",
-            a.kind, a.severity, a.payload, a.created_at as "createdAt"
-          from deliveries d join alerts a on a.id = d.alert_id
-          where d.alert_id = ${target.alertId} and d.channel_id = ${target.channelId} and d.state = 'pending'`
-      : await sql<PendingRow[]>`
-          select d.id as "deliveryId", d.attempts, a.id as "alertId", a.rule_id as "ruleId", a.watchlist_id as "watchlistId",
-            a.kind, a.severity, a.payload, a.created_at as "createdAt"
-          from deliveries d join alerts a on a.id = d.alert_id
-          where d.channel_id = ${target.channelId} and d.digest_until = ${target.until}::timestamptz
-            and a.watchlist_id is not distinct from ${target.watchlistId}::int and d.state = 'pending'
-          order by a.id`;
+  const claim = await claimPending(sql, target, deps.timeoutMs);
+  if (claim.held) return { result: "held", until: claim.held };
+  const rows = claim.rows;
   if (rows.length === 0) return { result: "skipped", reason: "nothing pending (delivered already, or retried by hand)" };
   const ids = rows.map((r) => r.deliveryId);
 
@@ -97,7 +88,10 @@ export async function deliver(deps: DeliveryDeps, target: DeliveryTarget, isLast
     if (s) {
       const until = quietUntil(now, { start: s.quietStart, end: s.quietEnd, timezone: s.timezone });
       const worst = Math.max(...rows.map((r) => severityRank(r.severity)));
-      if (until && worst < severityRank(s.breakthrough)) return { result: "quiet", until };
+      if (until && worst < severityRank(s.breakthrough)) {
+        await sql`update deliveries set claimed_until = null where id = any(${sql.array(ids, 20)}::int8[])`;
+        return { result: "quiet", until };
+      }
     }
   }
 
@@ -126,6 +120,52 @@ export async function deliver(deps: DeliveryDeps, target: DeliveryTarget, isLast
   }
 }
 
+/**
+ * Takes the pending deliveries of a target for the length of one send, so that two workers
+ * running the same job (a job Redis lost and the sweeper re-added, or one wrongly judged stalled)
+ * never both send it. A worker that dies holding a claim only delays the delivery until it expires.
+ */
+async function claimPending(sql: Sql, target: DeliveryTarget, timeoutMs: number): Promise<{ rows: PendingRow[]; held: Date | null }> {
+  const leaseMs = timeoutMs + CLAIM_MARGIN_MS;
+  const rows =
+    target.kind === "one"
+      ? await sql<PendingRow[]>`
+          with claimed as (
+            update deliveries d set claimed_until = clock_timestamp() + ${leaseMs} * interval '1 millisecond'
+            where d.alert_id = ${target.alertId} and d.channel_id = ${target.channelId} and d.state = 'pending'
+              and (d.claimed_until is null or d.claimed_until < clock_timestamp())
+            returning d.id, d.attempts, d.alert_id)
+          select c.id as "deliveryId", c.attempts, a.id as "alertId", a.rule_id as "ruleId", a.watchlist_id as "watchlistId",
+            a.kind, a.severity, a.payload, a.created_at as "createdAt"
+          from claimed c join alerts a on a.id = c.alert_id`
+      : await sql<PendingRow[]>`
+          with claimed as (
+            update deliveries d set claimed_until = clock_timestamp() + ${leaseMs} * interval '1 millisecond'
+            from alerts a
+            where a.id = d.alert_id and d.channel_id = ${target.channelId} and d.digest_until = ${target.until}::timestamptz
+              and a.watchlist_id is not distinct from ${target.watchlistId}::int and d.state = 'pending'
+              and (d.claimed_until is null or d.claimed_until < clock_timestamp())
+            returning d.id, d.attempts, d.alert_id)
+          select c.id as "deliveryId", c.attempts, a.id as "alertId", a.rule_id as "ruleId", a.watchlist_id as "watchlistId",
+            a.kind, a.severity, a.payload, a.created_at as "createdAt"
+          from claimed c join alerts a on a.id = c.alert_id
+          order by a.id`;
+  if (rows.length > 0) return { rows, held: null };
+  const [held] =
+    target.kind === "one"
+      ? await sql<{ until: Date | null }[]>`
+          select max(claimed_until) as until from deliveries
+          where alert_id = ${target.alertId} and channel_id = ${target.channelId} and state = 'pending' and claimed_until >= clock_timestamp()`
+      : await sql<{ until: Date | null }[]>`
+          select max(d.claimed_until) as until from deliveries d join alerts a on a.id = d.alert_id
+          where d.channel_id = ${target.channelId} and d.digest_until = ${target.until}::timestamptz
+            and a.watchlist_id is not distinct from ${target.watchlistId}::int and d.state = 'pending' and d.claimed_until >= clock_timestamp()`;
+  return { rows, held: held?.until ? new Date(held.until) : null };
+}
+
+/** How much longer than the send timeout a claim lasts: time to record the outcome. */
+const CLAIM_MARGIN_MS = 30_000;
+
 /** One statement for the state, one for the log: a digest's deliveries move together. */
 async function record(
   sql: Sql,
@@ -134,7 +174,7 @@ async function record(
 ): Promise<void> {
   await sql.begin(async (tx) => {
     const updated = await tx<{ id: string; attempts: number }[]>`
-      update deliveries set state = ${a.state}, attempts = attempts + 1, last_status = ${a.status}, last_error = ${a.error},
+      update deliveries set state = ${a.state}, attempts = attempts + 1, last_status = ${a.status}, last_error = ${a.error}, claimed_until = null,
         updated_at = now(), delivered_at = case when ${a.state} = 'delivered' then now() end
       where id = any(${tx.array(deliveryIds as string[], 20)}::int8[])
       returning id, attempts`;

@@ -400,6 +400,8 @@ export const deliveries = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
     deliveredAt: ts("delivered_at"),
+    /** Set while a worker sends this delivery, so a second copy of its job waits instead of sending too. */
+    claimedUntil: ts("claimed_until"),
   },
   (t) => [
     uniqueIndex("deliveries_alert_channel_uq").on(t.alertId, t.channelId),

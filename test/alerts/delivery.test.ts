@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliver } from "../../src/alerts/delivery.ts";
 import { updateAlertSettings, retryAlert } from "../../src/alerts/repo.ts";
 import { startAlerting, type RunningAlerting } from "../../src/alerts/runtime.ts";
 import { waitFor } from "../helpers/child.ts";
@@ -139,6 +140,26 @@ describe("alert delivery to a webhook", () => {
     await waitFor(async () => (await deliveriesOf([id!]))[0]?.state === "dead", "the delivery to die");
     expect((await deliveriesOf([id!]))[0]!.attempts).toBe(1);
   });
+
+  // Injects: the same delivery run four times at once (the worker's job and three more, as when
+  // Redis loses an active job and the sweeper re-adds it). Asserts: one POST, one logged attempt.
+  it("sends a delivery once when several workers run its job at the same time", async () => {
+    const w = await watch(sql(), env.database.db, "并发App");
+    const ch = await webhookChannel(sql(), `${receiver.url}/concurrent`);
+    await rule(sql(), { kind: "low_rating", watchlistId: w, channelIds: [ch] });
+    receiver.answers.push({ delayMs: 800 });
+    await store(sql(), w, matched([""], review("一直闪退", { rating: 1 })));
+    const [id] = await alertIdsOf(w);
+    const deps = { sql: sql(), logger: silent, timeoutMs: 5000 };
+    const outcomes = await Promise.all([1, 2, 3].map(() => deliver(deps, { kind: "one", alertId: id!, channelId: ch }, false)));
+    await waitFor(async () => (await deliveriesOf([id!]))[0]?.state === "delivered", "the delivery");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hooksFor("/concurrent")).toHaveLength(1);
+    expect(outcomes.filter((o) => o.result === "held").length).toBeGreaterThanOrEqual(2);
+    expect((await deliveriesOf([id!]))[0]!.attempts).toBe(1);
+    const claims = await sql()<{ claimed: Date | null }[]>`select claimed_until as claimed from deliveries where alert_id = ${id!}`;
+    expect(claims).toEqual([{ claimed: null }]);
+  });
 });
 
 describe("noise control", () => {
@@ -196,7 +217,11 @@ describe("noise control", () => {
     await store(sql(), w, matched([""], review("一星", { rating: 1 }), review("这是诈骗软件", { rating: 3 })));
     await waitFor(() => hooksFor("/quiet").length === 1, "the critical alert");
     expect((hooksFor("/quiet")[0]!.json as { alerts: { kind: string }[] }).alerts[0]!.kind).toBe("keyword");
-    const held = await waitFor(async () => (await alerting.queue.getDelayed()).find((j) => j.id?.startsWith("deliver-") && j.data && "alertId" in j.data), "the held warning");
+    const ids = await alertIdsOf(w);
+    const held = await waitFor(
+      async () => (await alerting.queue.getDelayed()).find((j) => j.data && "alertId" in j.data && ids.includes(j.data.alertId)),
+      "the held warning",
+    );
     expect(held.delay + held.timestamp).toBeGreaterThan(Date.now() + 3600_000);
   });
 });
