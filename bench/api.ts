@@ -48,7 +48,7 @@ try {
               select a.id, '{闪退,卡顿}'::text[], '{weibo}'::text[], 900, 'bench', 'bench' from apps a
               union all select a.id, '{}'::text[], '{appstore}'::text[], 900, 'bench', 'bench' from apps a`;
     // Indexes are built once after the load: that is how a bulk import is done, and 10x faster.
-    await sql`drop index mentions_search_terms_idx`;
+    await sql`drop index mentions_search_app_idx`;
     await sql`drop index mentions_when_idx`;
     const phrases = [
       "一打开就闪退了，气死我了", "更新以后很卡，滑动掉帧", "登录不上去，验证码收不到", "广告太多了，开屏广告关不掉", "自动续费扣钱了，退款找不到入口",
@@ -64,7 +64,7 @@ try {
       const to = Math.min(ROWS, from + BATCH - 1);
       await sql`
         insert into mentions (source, external_id, url, author, text, language, published_at, fetched_at, rating, app_version,
-          sentiment_label, sentiment_score, complaint, complaint_category, fingerprint, simhash, sim_bands, duplicate_of, search_terms)
+          sentiment_label, sentiment_score, complaint, complaint_category, fingerprint, simhash, sim_bands, duplicate_of, search_terms, app_ids)
         select (array['weibo','appstore','googleplay','taptap','forum'])[1 + g % 5], 'b' || g, 'https://example.com/m/' || g, 'user' || (g % 50000),
                (${phrases}::text[])[1 + (g * 7) % 16] || ' #' || g,
                case when (g * 7) % 16 >= 10 then 'en' else 'zh' end,
@@ -74,7 +74,9 @@ try {
                (${labels}::text[])[1 + (g * 7) % 16], ((g * 31) % 200 - 100) / 100.0,
                (${cats}::text[])[1 + (g * 7) % 16] is not null, (${cats}::text[])[1 + (g * 7) % 16],
                md5(g::text), g, '{}', case when g % 10 = 0 and g > 10 then g - 5 end,
-               ((${phraseVectors}::text[])[1 + (g * 7) % 16])::tsvector || array_to_tsvector(array[g::text])
+               ((${phraseVectors}::text[])[1 + (g * 7) % 16])::tsvector || array_to_tsvector(array[g::text]),
+               -- the app its match below gives it, as the store writes it with the row
+               array[(select array_agg(id order by id) from apps)[1 + g % 2]]
         from generate_series(${from}::int, ${to}::int) g`;
       await sql`
         insert into mention_matches (mention_id, watchlist_id, keyword)
@@ -88,7 +90,7 @@ try {
     const tIdx = performance.now();
     await sql`set maintenance_work_mem = '256MB'`;
     await sql`create index mentions_when_idx on mentions ((coalesce(published_at, fetched_at)) desc, id desc)`;
-    await sql`create index mentions_search_terms_idx on mentions using gin (search_terms)`;
+    await sql`create index mentions_search_app_idx on mentions using gin (search_terms, app_ids)`;
     await sql`vacuum analyze mentions`;
     await sql`vacuum analyze mention_matches`;
     const loaded = performance.now();

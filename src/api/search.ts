@@ -125,12 +125,14 @@ function inList(values: readonly (string | number)[]): SQL {
 
 /** The WHERE conditions of a filter over `mentions m`. */
 export async function filterConditions(database: Database, f: MentionFilter): Promise<SQL[]> {
-  return [...(await fieldConditions(database, f)), ...textConditions(f.q)];
+  const { conds, appId } = await fieldConditions(database, f);
+  return [...conds, ...textConditions(f.q, appId)];
 }
 
-/** The conditions of every filter but the full-text one. */
-async function fieldConditions(database: Database, f: MentionFilter): Promise<SQL[]> {
+/** The conditions of every filter but the full-text one, and the app filtered on. */
+async function fieldConditions(database: Database, f: MentionFilter): Promise<{ conds: SQL[]; appId: number | null }> {
   const c: SQL[] = [];
+  let appId: number | null = null;
   if (f.scoreMin !== undefined && f.scoreMax !== undefined && f.scoreMin > f.scoreMax) {
     throw new ApiError(400, "scoreMin: is above scoreMax", "scoreMin");
   }
@@ -139,7 +141,7 @@ async function fieldConditions(database: Database, f: MentionFilter): Promise<SQ
     if (f.app) {
       // The app's watchlist ids go in as values: the planner then knows from mention_matches'
       // statistics how many rows match, and walks the date index instead of every match.
-      const appId = await resolveApp(database, f.app);
+      appId = await resolveApp(database, f.app);
       const ids = (await runSql<{ id: number }>(database.sql, sql`select id from watchlists where app_id = ${appId}::int`)).map((r) => r.id);
       m.push(ids.length ? sql`mm.watchlist_id in (${inList(ids)})` : sql`false`);
     }
@@ -160,17 +162,20 @@ async function fieldConditions(database: Database, f: MentionFilter): Promise<SQ
   if (f.from) c.push(sql`${whenExpr} >= ${new Date(f.from).toISOString()}::timestamptz`);
   if (f.to) c.push(sql`${whenExpr} < ${endOf(f.to)}::timestamptz`);
   if (!f.includeDuplicates) c.push(sql`m.duplicate_of is null`);
-  return c;
+  return { conds: c, appId };
 }
 
 /** The full-text conditions of a query: every term must appear. */
-function textConditions(q: string | undefined): SQL[] {
+function textConditions(q: string | undefined, appId: number | null): SQL[] {
   if (!q) return [];
   const c: SQL[] = [];
   const terms = q.split(/\s+/).filter(Boolean);
   const lexemes = [...new Set(terms.flatMap(termLexemes))];
   // The index narrows the rows; the substring check keeps only those holding each term as typed.
   if (lexemes.length) c.push(sql`m.search_terms @@ to_tsquery('simple', ${lexemes.join(" & ")})`);
+  // Terms and app share one index: a term common in other apps but absent from this one is
+  // answered there, not by reading every row holding it.
+  if (lexemes.length && appId !== null) c.push(sql`m.app_ids @> array[${appId}::int]`);
   for (const t of terms) c.push(sql`(coalesce(m.title, '') || ' ' || m.text) ilike ${likePattern(t)}`);
   return c;
 }
@@ -252,8 +257,8 @@ function where(conds: SQL[]): SQL {
  * up in the full-text index, which is then cheap because it has few matches.
  */
 export async function searchMentions(database: Database, p: SearchParams): Promise<{ items: MentionResult[]; nextCursor: string | null }> {
-  const conds = await fieldConditions(database, p);
-  const text = textConditions(p.q);
+  const { conds, appId } = await fieldConditions(database, p);
+  const text = textConditions(p.q, appId);
   if (p.cursor) {
     const c = decodeCursor(p.cursor);
     conds.push(sql`(${whenExpr}, m.id) < (${c.at}::timestamptz, ${c.id}::bigint)`);

@@ -125,6 +125,12 @@ export const mentions = pgTable(
      * date index and test each row cheaply.
      */
     searchTerms: tsvector("search_terms"),
+    /**
+     * Apps whose watchlists found this mention (kept by a trigger on mention_matches, never
+     * shrunk): indexed with the search terms, so "this term in this app" is one index probe even
+     * when the term is common elsewhere. Searches still check mention_matches for the exact answer.
+     */
+    appIds: integer("app_ids").array().notNull().default(sql`'{}'::int[]`),
     /** Site-specific extras (repost counts, forum name, the original post's id). */
     extra: jsonb("extra").$type<Record<string, unknown>>().notNull().default({}),
   },
@@ -136,7 +142,7 @@ export const mentions = pgTable(
     index("mentions_sim_band2_idx").on(sql`(${t.simBands}[2])`),
     index("mentions_sim_band3_idx").on(sql`(${t.simBands}[3])`),
     index("mentions_sim_band4_idx").on(sql`(${t.simBands}[4])`),
-    index("mentions_search_terms_idx").using("gin", t.searchTerms),
+    index("mentions_search_app_idx").using("gin", t.searchTerms, t.appIds),
   ],
 );
 

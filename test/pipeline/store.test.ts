@@ -60,6 +60,20 @@ describe("the mention store", () => {
     expect(m.map((x) => x.watchlist_id)).toEqual([watchA, watchB]);
   });
 
+  it("keeps on each mention the apps whose watchlists found it, for searches by term and app", async () => {
+    const other = await upsertApp(env.database.db, { name: "QQ", aliases: [] });
+    const watchQ = (await createWatchlist(env.database.db, { appId: other.id, keywords: ["卡"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+    const p = post("m-apps", "微信和QQ今天都卡住了，消息发不出去，真是服了");
+    await processPage(deps(), { source: "weibo", watchlistId: watchA, items: matched(["卡顿"], p) });
+    const appsOf = async () =>
+      (await env.database.sql<{ app_ids: number[] }[]>`select app_ids from mentions where external_id = 'm-apps'`)[0]!.app_ids;
+    const wechat = (await env.database.sql<{ app_id: number }[]>`select app_id from watchlists where id = ${watchA}`)[0]!.app_id;
+    expect(await appsOf()).toEqual([wechat]);
+    await processPage(deps(), { source: "weibo", watchlistId: watchQ, items: matched(["卡"], p) });
+    await processPage(deps(), { source: "weibo", watchlistId: watchB, items: matched(["crash"], p) });
+    expect(await appsOf()).toEqual([wechat, other.id].sort((a, b) => a - b));
+  });
+
   it("marks an exact repost and a near-duplicate as duplicates of the first post, across sources and pages", async () => {
     const text =
       "更新到最新版以后一打开就闪退，聊天记录也打不开了，客服一直不回复。我试过重启手机、清除缓存、卸载重装，都没有用，" +

@@ -122,7 +122,7 @@ export async function storeMentionPage(
     // Held items are written again only when they may have been edited; otherwise they only match.
     const idOfItem = new Map(items.map((m, i) => [m, heldId.get(i) ?? newId.get(m)!]));
     const toWrite = revise ? items : items.filter((m) => newId.has(m));
-    const written = await insertNew(tx, toWrite, (m) => idOfItem.get(m)!, (m) => duplicateOf.get(newId.get(m) ?? -1) ?? null, revise);
+    const written = await insertNew(tx, watchlistId, toWrite, (m) => idOfItem.get(m)!, (m) => duplicateOf.get(newId.get(m) ?? -1) ?? null, revise);
     const insertedIds = new Set(written.filter((r) => r.inserted).map((r) => Number(r.id)));
     const idByKey = new Map<string, number>();
     items.forEach((m, i) => {
@@ -225,6 +225,7 @@ function findOriginal(m: MentionToStore, candidates: NearDuplicateIndex<Candidat
  */
 async function insertNew(
   tx: TransactionSql,
+  watchlistId: number,
   items: readonly MentionToStore[],
   idOf: (m: MentionToStore) => number,
   duplicateOf: (m: MentionToStore) => number | null,
@@ -270,24 +271,26 @@ async function insertNew(
       from u join mentions m on m.source = u.source and m.external_id = u.external_id
       where (m.text, m.title, m.rating) is distinct from (u.text, u.title, u.rating)
     ),
-    written as (${insertStatement(tx, true)}),
+    written as (${insertStatement(tx, watchlistId, true)}),
     saved as (
       insert into mention_revisions (mention_id, title, text, rating, app_version, published_at)
       select o.id, o.title, o.text, o.rating, o.app_version, o.published_at
       from old o join written w on w.id = o.id and not w.inserted
     )
-    select * from written` : insertStatement(tx, false)}`;
+    select * from written` : insertStatement(tx, watchlistId, false)}`;
 }
 
-function insertStatement(tx: TransactionSql, revise: boolean) {
+function insertStatement(tx: TransactionSql, watchlistId: number, revise: boolean) {
+  // app_ids is written with the row, so the match trigger finds nothing to add for a new mention.
   return tx`
     insert into mentions (
       id, duplicate_of, source, external_id, url, author, title, text, language, published_at, published_raw,
       rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
-      fingerprint, simhash, sim_bands, extra, search_terms)
+      fingerprint, simhash, sim_bands, extra, search_terms, app_ids)
     select id, duplicate_of, source, external_id, url, author, title, text, language, published_at, published_raw,
       rating, app_version, sentiment_score, sentiment_label, complaint, complaint_category,
-      fingerprint, simhash, sim_bands, extra, array_to_tsvector(search_terms)
+      fingerprint, simhash, sim_bands, extra, array_to_tsvector(search_terms),
+      coalesce((select array[w.app_id] from watchlists w where w.id = ${watchlistId}::int), '{}')
     from u
     on conflict (source, external_id) ${
       revise
