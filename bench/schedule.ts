@@ -1,13 +1,15 @@
 /**
  * Scheduling bench: 10,000 enabled watchlists (two sources each: 20,000 job schedulers)
  * reconciled into BullMQ job schedulers by jobs/schedulers.ts, in a scratch database and queue
- * prefix. Measures the reconcile from cold (no scheduler in Redis), a reconcile with nothing
- * changed, one after a single watchlist changed, and the Redis memory the schedulers take.
+ * prefix. Measures the full reconcile from cold (no scheduler in Redis), with nothing changed and
+ * after a single watchlist changed; the targeted reconcile an admin change runs
+ * (reconcileChangedSchedulers) after one change and with nothing changed; and the Redis memory
+ * the schedulers take.
  *
  *   npm run bench:schedule [-- --watchlists 10000]
  */
 import { randomBytes } from "node:crypto";
-import { reconcileSchedulers } from "../jobs/schedulers.ts";
+import { reconcileChangedSchedulers, reconcileSchedulers } from "../jobs/schedulers.ts";
 import { loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { updateWatchlist } from "../src/db/repo/watchlists.ts";
@@ -102,13 +104,22 @@ try {
   if (changed.value.updated !== 2) say(`warning: ${changed.value.updated} schedulers updated after one change, 2 expected`);
   figure("schedule_one_change_reconcile_ms", changed.ms, "ms");
 
+  // The same change as an admin makes it: only the changed watchlist's bucket is reconciled.
+  await updateWatchlist(database.db, one!.id, { intervalSec: 2400 }, "bench");
+  const targeted = await timed(() => reconcileChangedSchedulers(database.db, queue));
+  if (targeted.value.updated !== 2) say(`warning: ${targeted.value.updated} schedulers updated by the targeted reconcile, 2 expected`);
+  figure("schedule_reconcile_one_change_ms", targeted.ms, "ms");
+  figure("schedule_reconcile_one_change_schedulers_compared", targeted.value.updated + targeted.value.unchanged + targeted.value.created + targeted.value.removed, "schedulers");
+  const nothing = await timed(() => reconcileChangedSchedulers(database.db, queue));
+  figure("schedule_reconcile_no_change_ms", nothing.ms, "ms");
+
   figure("schedule_redis_used_memory_delta_bytes", memAfter - memBefore, "bytes");
   figure("schedule_redis_prefix_keys", held.keys, "keys");
   figure("schedule_redis_prefix_bytes", held.bytes, "bytes");
   figure("schedule_redis_bytes_per_scheduler", held.bytes / schedulers, "bytes/scheduler");
 
   report(`scheduling bench: ${WATCHLISTS} watchlists, ${schedulers} job schedulers, scratch queue prefix`, figures);
-  if (cold.value.created !== schedulers || unchanged.value.unchanged !== schedulers || changed.value.updated !== 2) process.exitCode = 1;
+  if (cold.value.created !== schedulers || unchanged.value.unchanged !== schedulers || changed.value.updated !== 2 || targeted.value.updated !== 2) process.exitCode = 1;
 } finally {
   await queue.obliterate({ force: true }).catch(() => {});
   await deleteKeys(connection, `${prefix}:*`);

@@ -1,3 +1,6 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "./db/client.ts";
+import { watchlists } from "./db/schema.ts";
 import { parseDuration } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { getSource, sourceIds } from "./sources/index.ts";
@@ -42,4 +45,32 @@ export function formatSeconds(sec: number): string {
 export function splitList(value: string | undefined): string[] {
   if (!value) return [];
   return [...new Set(value.split(/[,，]/).map((s) => s.trim()).filter(Boolean))];
+}
+
+/**
+ * Watchlists are grouped by id into buckets of this many for scheduling: a change reconciles the
+ * job schedulers of its bucket only, found by comparing each bucket's digest with the one stored
+ * beside the schedulers.
+ */
+export const SCHEDULE_BUCKET = 64;
+
+/** What decides a watchlist's job schedulers: enabled watchlists' ids, sources and intervals. */
+const scheduleLine = sql`${watchlists.id} || ':' || ${watchlists.intervalSec} || ':' || array_to_string(${watchlists.sources}, ',')`;
+
+/** Digest of the scheduling fields per non-empty bucket (bucket number → md5), in one aggregate. */
+export async function scheduleDigests(db: Db): Promise<Map<number, string>> {
+  const rows = await db.execute<{ bucket: number; digest: string }>(sql`
+    select (${watchlists.id} / ${SCHEDULE_BUCKET}::int)::int as bucket,
+           md5(string_agg(${scheduleLine}, ';' order by ${watchlists.id})) as digest
+    from ${watchlists} where ${watchlists.enabled} group by 1`);
+  return new Map(rows.map((r) => [Number(r.bucket), r.digest]));
+}
+
+/** The enabled watchlists of the given buckets, with what their schedulers need. */
+export async function scheduledWatchlistsIn(db: Db, buckets: readonly number[]): Promise<{ id: number; sources: string[]; intervalSec: number }[]> {
+  if (buckets.length === 0) return [];
+  return db
+    .select({ id: watchlists.id, sources: watchlists.sources, intervalSec: watchlists.intervalSec })
+    .from(watchlists)
+    .where(and(eq(watchlists.enabled, true), sql`(${watchlists.id} / ${SCHEDULE_BUCKET}::int) = any(${`{${buckets.join(",")}}`}::int[])`));
 }

@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { reconcileSchedulers } from "../../jobs/schedulers.ts";
+import { reconcileChangedSchedulers } from "../../jobs/schedulers.ts";
 import { loadConfig, type Config } from "../config.ts";
 import { migrateDatabase, openDatabase, type Database } from "../db/client.ts";
 import { errorMessage } from "../errors.ts";
@@ -41,7 +41,7 @@ export async function reconcileAfterChange(database: Database): Promise<void> {
   const connection = redisConnection(getConfig().redisUrl);
   const queue = crawlQueue(getConfig(), connection);
   try {
-    const r = await reconcileSchedulers(database.db, queue);
+    const r = await reconcileChangedSchedulers(database.db, queue);
     if (r.created + r.updated + r.removed > 0) {
       console.error(`schedules: ${r.created} created, ${r.updated} updated, ${r.removed} removed`);
     }

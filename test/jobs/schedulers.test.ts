@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reconcileSchedulers } from "../../jobs/schedulers.ts";
-import { createWatchlist, updateWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
+import { reconcileChangedSchedulers, reconcileSchedulers, type ReconcileResult } from "../../jobs/schedulers.ts";
+import { createWatchlist, deleteWatchlist, updateWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
+import { SCHEDULE_BUCKET } from "../../src/watchlists.ts";
 import { loadConfig } from "../../src/config.ts";
 import { crawlQueue, crawlQueueEvents, redisConnection, type CrawlQueue } from "../../src/queues.ts";
 import { startWorker } from "../../src/worker.ts";
@@ -56,6 +57,65 @@ describe("job schedulers follow the watchlists in Postgres", () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe("after an admin change only the changed watchlists' schedulers are reconciled", () => {
+  const ids: number[] = [];
+  let appId: number;
+
+  beforeAll(async () => {
+    appId = (await upsertApp(env.database.db, { name: "多多", appstoreId: "1500000003", appstoreCountries: ["us"] })).id;
+    // Enough watchlists for three buckets, so most schedulers sit outside the changed one's bucket.
+    for (let i = 0; i < SCHEDULE_BUCKET * 2 + 10; i++) {
+      ids.push((await createWatchlist(env.database.db, { appId, keywords: [`k${i}`], sources: ["appstore", "weibo"], intervalSec: 900, by: "test" })).id);
+    }
+    await reconcileSchedulers(env.database.db, queue);
+  });
+
+  it("reads and writes nothing of other buckets' schedulers, and ends where a full reconcile would", async () => {
+    const [changed, other] = [ids[0]!, ids.at(-1)!];
+    // Drift in another bucket: a targeted reconcile does not look there, a full one repairs it.
+    await queue.removeJobScheduler(`wl-${other}-weibo`);
+    await updateWatchlist(env.database.db, changed, { intervalSec: 1800, sources: ["weibo"] }, "test");
+    const r = await reconcileChangedSchedulers(env.database.db, queue);
+    expect(r).toMatchObject({ created: 0, updated: 1, removed: 1 });
+    expect(r.unchanged).toBeLessThan(SCHEDULE_BUCKET * 2);
+    const s = await schedules();
+    expect(s[`wl-${changed}-weibo`]).toBe(1_800_000);
+    expect(s[`wl-${changed}-appstore`]).toBeUndefined();
+    expect(s[`wl-${other}-weibo`]).toBeUndefined();
+    expect(await reconcileSchedulers(env.database.db, queue)).toMatchObject({ created: 1, updated: 0, removed: 0 });
+    expect((await schedules())[`wl-${other}-weibo`]).toBe(900_000);
+  });
+
+  it("follows a created, disabled, enabled and deleted watchlist exactly as a full reconcile does", async () => {
+    const made = (await createWatchlist(env.database.db, { appId, keywords: ["new"], sources: ["appstore", "weibo"], intervalSec: 600, by: "test" })).id;
+    const lastBucket = ids.filter((id) => Math.floor(id / SCHEDULE_BUCKET) === Math.floor(ids.at(-1)! / SCHEDULE_BUCKET));
+    const steps: [string, () => Promise<unknown>, Partial<ReconcileResult>][] = [
+      ["create", async () => {}, { created: 2, updated: 0, removed: 0 }],
+      ["disable", () => updateWatchlist(env.database.db, made, { enabled: false }, "test"), { created: 0, updated: 0, removed: 2 }],
+      ["enable", () => updateWatchlist(env.database.db, made, { enabled: true }, "test"), { created: 2, updated: 0, removed: 0 }],
+      ["delete", () => deleteWatchlist(env.database.db, made), { created: 0, updated: 0, removed: 2 }],
+      ["delete a bucket's last watchlists", async () => {
+        for (const id of lastBucket) await deleteWatchlist(env.database.db, id);
+      }, { created: 0, updated: 0, removed: lastBucket.length * 2 }],
+    ];
+    for (const [step, change, expected] of steps) {
+      await change();
+      expect(await reconcileChangedSchedulers(env.database.db, queue), step).toMatchObject(expected);
+      expect(await reconcileSchedulers(env.database.db, queue), step).toMatchObject({ created: 0, updated: 0, removed: 0 });
+    }
+    const left = Object.keys(await schedules());
+    expect(left.filter((k) => lastBucket.some((id) => k.startsWith(`wl-${id}-`)))).toEqual([]);
+    expect(left).not.toContain(`wl-${made}-appstore`);
+  });
+
+  it("is a full reconcile when Redis holds no record of the last one", async () => {
+    await env.redis.del(`${env.config.queuePrefix}:crawl:schedule-digests`);
+    const r = await reconcileChangedSchedulers(env.database.db, queue);
+    expect(r.unchanged).toBe(Object.keys(await schedules()).length);
+    expect(r.unchanged).toBeGreaterThan(SCHEDULE_BUCKET * 2);
   });
 });
 

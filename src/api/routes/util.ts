@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
-import { reconcileSchedulers, type ReconcileResult } from "../../../jobs/schedulers.ts";
+import { reconcileChangedSchedulers, type ReconcileResult } from "../../../jobs/schedulers.ts";
 import type { ApiRole } from "../../db/schema.ts";
 import { errorMessage } from "../../errors.ts";
 import { recordAudit, type AuditInput } from "../audit.ts";
@@ -41,12 +41,12 @@ export async function audit(ctx: ApiContext, request: FastifyRequest, entry: Omi
 }
 
 /**
- * Brings BullMQ's job schedulers in line with Postgres right after a change. A Redis outage does
- * not undo the change: the worker reconciles again when it starts.
+ * Brings the changed watchlists' job schedulers in line with Postgres right after a change. A
+ * Redis outage does not undo the change: the worker reconciles again when it starts.
  */
 export async function reconcile(ctx: ApiContext): Promise<ReconcileResult | { error: string }> {
   try {
-    return await reconcileSchedulers(ctx.database.db, ctx.queue);
+    return await reconcileChangedSchedulers(ctx.database.db, ctx.queue);
   } catch (err) {
     ctx.logger.warn({ err: errorMessage(err) }, "schedules not reconciled after a change");
     return { error: `schedules not updated now (${errorMessage(err)}); the worker updates them when it starts` };
