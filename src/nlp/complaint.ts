@@ -19,16 +19,23 @@ export interface CueHit {
   negated: boolean;
 }
 
-/** Cues indexed by their first UTF-16 unit, longest first, for one left-to-right scan. */
-type CueIndex = Map<number, Cue[]>;
+/**
+ * Cues indexed by their first UTF-16 unit, longest first, for one left-to-right scan; `starts`
+ * marks the units some cue starts with, so most characters are passed over without a map lookup.
+ */
+interface CueIndex {
+  byFirst: Map<number, Cue[]>;
+  starts: Uint8Array;
+}
 
 function buildIndex(lists: Record<Category, CueList>, productWords: readonly string[]): CueIndex {
-  const index: CueIndex = new Map();
+  const index: CueIndex = { byFirst: new Map(), starts: new Uint8Array(0x10000) };
   const add = (cue: Cue) => {
     const first = cue.text.charCodeAt(0);
-    const list = index.get(first) ?? [];
+    const list = index.byFirst.get(first) ?? [];
     list.push(cue);
-    index.set(first, list);
+    index.byFirst.set(first, list);
+    index.starts[first] = 1;
   };
   for (const category of categoryPrecedence) {
     const l = lists[category];
@@ -37,7 +44,7 @@ function buildIndex(lists: Record<Category, CueList>, productWords: readonly str
     for (const text of l.weak ?? []) add({ text, category, kind: "weak" });
   }
   for (const text of productWords) add({ text, category: null, kind: "product" });
-  for (const list of index.values()) list.sort((a, b) => b.text.length - a.text.length);
+  for (const list of index.byFirst.values()) list.sort((a, b) => b.text.length - a.text.length);
   return index;
 }
 
@@ -75,8 +82,11 @@ export function findCues(p: PreparedText): CueHit[] {
   const index = zh ? (zhIndex ??= buildIndex(zhCues, zhProductWords)) : (enIndex ??= buildIndex(enCues, enProductWords));
   const t = p.text;
   const hits: CueHit[] = [];
+  const { byFirst, starts } = index;
   for (let i = 0; i < t.length; i++) {
-    const list = index.get(t.charCodeAt(i));
+    const first = t.charCodeAt(i);
+    if (starts[first] === 0) continue;
+    const list = byFirst.get(first);
     if (!list) continue;
     // English cues start and end at word boundaries (so "ad" is not found in "add").
     if (!zh && i > 0 && WORD_CHAR.test(t[i - 1]!)) continue;

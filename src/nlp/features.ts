@@ -15,7 +15,7 @@ import {
   zhSarcasmCues,
 } from "./lexicon.ts";
 import type { PreparedText } from "./prepare.ts";
-import { isPunctuation, stemEn, WordSet } from "./tokenize.ts";
+import { isPunctuation, stemEn } from "./tokenize.ts";
 
 /**
  * Hashed sparse features ("the hashing trick"): every feature name is hashed (FNV-1a, seeded by
@@ -67,14 +67,44 @@ const seeds = {
   en: { w: seed("en", "w"), nw: hashInto(seed("en", "w"), "¬"), b: seed("en", "b"), c: seed("en", "c"), x: seed("en", "x") },
 };
 
-const zhPos = new WordSet(zhPositiveWords);
-const zhNeg = new WordSet(zhNegativeWords);
-const enPos = new WordSet(enPositiveWords.map(stemEn));
-const enNeg = new WordSet(enNegativeWords.map(stemEn));
-const zhDegree = new WordSet(zhDegreeAdverbs);
-const enDegree = new WordSet(enDegreeAdverbs);
-const zhNegatorSet = new WordSet(zhNegators);
-const enNegatorSet = new WordSet(enNegators);
+// One lookup per token gives every lexicon class the token belongs to.
+const POS = 1;
+const NEG = 2;
+const DEGREE = 4;
+const NEGATOR = 8;
+
+/** Lexicon classes of words, with a table of first UTF-16 units that rejects most tokens at once. */
+class WordClasses {
+  private readonly classes = new Map<string, number>();
+  private readonly first = new Uint8Array(0x10000);
+
+  constructor(lists: [readonly string[], number][]) {
+    for (const [words, flag] of lists) {
+      for (const w of words) {
+        if (w.length === 0) continue;
+        this.classes.set(w, (this.classes.get(w) ?? 0) | flag);
+        this.first[w.charCodeAt(0)] = 1;
+      }
+    }
+  }
+
+  of(token: string): number {
+    return this.first[token.charCodeAt(0)] === 1 ? (this.classes.get(token) ?? 0) : 0;
+  }
+}
+
+const zhClasses = new WordClasses([
+  [zhPositiveWords, POS],
+  [zhNegativeWords, NEG],
+  [zhDegreeAdverbs, DEGREE],
+  [zhNegators, NEGATOR],
+]);
+const enClasses = new WordClasses([
+  [enPositiveWords.map(stemEn), POS],
+  [enNegativeWords.map(stemEn), NEG],
+  [enDegreeAdverbs, DEGREE],
+  [enNegators, NEGATOR],
+]);
 const posEmoji = new Set(positiveEmoji);
 const negEmoji = new Set(negativeEmoji);
 
@@ -82,14 +112,14 @@ const EMOJI = /\p{Extended_Pictographic}/gu;
 const WEIBO_EMOTICON = /\[[^\[\]\s]{1,6}\]/g;
 const MAYBE_EMOJI = /[\u2190-\u2bff\ud83c-\ud83e]/;
 
-function isHan(c: number): boolean {
-  return c >= 0x3400 && c <= 0x9fff;
-}
-
-const NEGATION_CHARS = new Set([..."不没无未别非"].map((c) => c.charCodeAt(0)));
-function negationChar(c: number): boolean {
-  return NEGATION_CHARS.has(c);
-}
+/**
+ * 1 for the characters that make Chinese character n-grams: Han, but not a negation character.
+ * Negation is the word features' job (they mark its scope): a character n-gram such as 没有 or
+ * 都不 would only learn that negated texts are mostly complaints.
+ */
+const NGRAM_CHAR = new Uint8Array(0x10000);
+NGRAM_CHAR.fill(1, 0x3400, 0xa000);
+for (const c of "不没无未别非") NGRAM_CHAR[c.charCodeAt(0)] = 0;
 
 function push(buf: FeatureBuffer, h: number, v: number, mask: number, name: string | null): void {
   if (buf.n >= buf.idx.length) return;
@@ -97,6 +127,11 @@ function push(buf: FeatureBuffer, h: number, v: number, mask: number, name: stri
   buf.val[buf.n] = v;
   if (buf.names && name !== null) buf.names.push(name);
   buf.n++;
+}
+
+/** A lexicon-class feature (only when present), capped so one long rant does not dominate. */
+function pushClass(buf: FeatureBuffer, seed: number, name: string, v: number, mask: number): void {
+  if (v !== 0) push(buf, hashInto(seed, name), Math.min(v, 3), mask, buf.names ? name : null);
 }
 
 /** Lexicon-class feature names, also used by --explain and the complaint logic. */
@@ -139,10 +174,7 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
   let lexPos = 0;
   let lexNeg = 0;
   let boost = 1;
-  const posSet = p.lang === "zh" ? zhPos : enPos;
-  const negSet = p.lang === "zh" ? zhNeg : enNeg;
-  const degreeSet = p.lang === "zh" ? zhDegree : enDegree;
-  const negatorSet = p.lang === "zh" ? zhNegatorSet : enNegatorSet;
+  const classes = p.lang === "zh" ? zhClasses : enClasses;
   for (let i = 0; i < tokens.length; i++) {
     const raw = tokens[i]!;
     if (isPunctuation(raw)) {
@@ -152,32 +184,48 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
       continue;
     }
     const neg = negated[i] === 1;
+    const cls = classes.of(raw);
     const h = hashInto(neg ? s.nw : s.w, raw);
     const t = named && neg ? `¬${raw}` : raw;
     // A negator is left to its bigram and the words it marks: alone, "not" and "no" only learn
     // that complaints are full of them, which then outweighs "not bad".
-    if (!negatorSet.has(raw)) push(buf, h, 1, mask, named ? `w:${t}` : null);
+    if ((cls & NEGATOR) === 0) push(buf, h, 1, mask, named ? `w:${t}` : null);
     // A bigram's hash mixes the two unigram hashes: no string is built or hashed twice.
     if (prev !== null) push(buf, Math.imul(Math.imul(s.b ^ prevHash, FNV_PRIME) ^ h, FNV_PRIME), 1, mask, named ? `b:${prev}|${t}` : null);
     prev = t;
     prevHash = h;
-    if (posSet.has(raw)) (neg ? (lexNeg += boost) : (lexPos += boost));
-    else if (negSet.has(raw)) (neg ? (lexPos += boost) : (lexNeg += boost));
-    boost = degreeSet.has(raw) ? 1.5 : 1;
+    if ((cls & POS) !== 0) (neg ? (lexNeg += boost) : (lexPos += boost));
+    else if ((cls & NEG) !== 0) (neg ? (lexPos += boost) : (lexNeg += boost));
+    boost = (cls & DEGREE) !== 0 ? 1.5 : 1;
   }
 
   if (p.lang === "zh") {
     const t = p.text;
-    for (let i = 0; i + 1 < t.length; i++) {
-      const a = t.charCodeAt(i);
-      const b = t.charCodeAt(i + 1);
-      // Negation is the word features' job (they mark its scope): a character n-gram such as
-      // 没有 or 都不 would only learn that negated texts are mostly complaints.
-      if (!isHan(a) || !isHan(b) || negationChar(a) || negationChar(b)) continue;
-      const h = Math.imul(Math.imul(s.c ^ a, FNV_PRIME) ^ b, FNV_PRIME);
-      push(buf, h, 1, mask, named ? `c:${t[i]}${t[i + 1]}` : null);
-      const c = i + 2 < t.length ? t.charCodeAt(i + 2) : 0;
-      if (isHan(c) && !negationChar(c)) push(buf, Math.imul(h ^ c, FNV_PRIME), 1, mask, named ? `c:${t.slice(i, i + 3)}` : null);
+    const len = t.length;
+    const c0 = s.c;
+    let b = len > 0 ? t.charCodeAt(0) : 0;
+    let c = len > 1 ? t.charCodeAt(1) : 0;
+    for (let i = 0; i + 1 < len; i++) {
+      const a = b;
+      b = c;
+      c = i + 2 < len ? t.charCodeAt(i + 2) : 0;
+      if (NGRAM_CHAR[a] === 0 || NGRAM_CHAR[b] === 0) continue;
+      const h = Math.imul(Math.imul(c0 ^ a, FNV_PRIME) ^ b, FNV_PRIME);
+      if (named) {
+        push(buf, h, 1, mask, `c:${t[i]}${t[i + 1]}`);
+        if (NGRAM_CHAR[c] === 1) push(buf, Math.imul(h ^ c, FNV_PRIME), 1, mask, `c:${t.slice(i, i + 3)}`);
+        continue;
+      }
+      // The unnamed path is the hot one: every Chinese text writes about two n-grams a character.
+      let n = buf.n;
+      if (n + 2 > CAPACITY) {
+        push(buf, h, 1, mask, null);
+        if (NGRAM_CHAR[c] === 1) push(buf, Math.imul(h ^ c, FNV_PRIME), 1, mask, null);
+        continue;
+      }
+      buf.idx[n++] = h & mask;
+      if (NGRAM_CHAR[c] === 1) buf.idx[n++] = Math.imul(h ^ c, FNV_PRIME) & mask;
+      buf.n = n;
     }
   }
 
@@ -203,21 +251,18 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
     const scale = 1 / Math.sqrt(buf.n);
     for (let i = 0; i < buf.n; i++) buf.val[i] = scale;
   }
-  const cls = (name: string, v: number) => {
-    if (v !== 0) push(buf, hashInto(s.x, name), Math.min(v, 3), mask, named ? name : null);
-  };
-  cls("lex+", lexPos);
-  cls("lex-", lexNeg);
-  cls("emoji+", emojiPos);
-  cls("emoji-", emojiNeg);
+  pushClass(buf, s.x, "lex+", lexPos, mask);
+  pushClass(buf, s.x, "lex-", lexNeg, mask);
+  pushClass(buf, s.x, "emoji+", emojiPos, mask);
+  pushClass(buf, s.x, "emoji-", emojiNeg, mask);
   const sarcasm = hasSarcasmCue(p);
   const question = isQuestion(p);
-  cls("sarcasm", sarcasm ? 1 : 0);
-  cls("question", question ? 1 : 0);
+  pushClass(buf, s.x, "sarcasm", sarcasm ? 1 : 0, mask);
+  pushClass(buf, s.x, "question", question ? 1 : 0, mask);
   buf.signals.lexicon = lexPos + lexNeg + emojiPos + emojiNeg;
   buf.signals.positiveOnly = lexPos + emojiPos > 0 && lexNeg + emojiNeg === 0;
   buf.signals.question = question;
   buf.signals.sarcasm = sarcasm;
-  cls("exclaim", /!{2,}/.test(p.text) ? 1 : 0);
+  pushClass(buf, s.x, "exclaim", p.text.includes("!!") ? 1 : 0, mask);
   return buf.n;
 }

@@ -35,12 +35,44 @@ function decodeEntity(_: string, name: string): string {
 export function cleanText(raw: unknown): string {
   if (typeof raw !== "string" || raw.length === 0) return "";
   let text = raw.length > MAX_SCORED_CHARS ? raw.slice(0, MAX_SCORED_CHARS) : raw;
-  if (SURROGATE.test(text)) text = text.replace(LONE_SURROGATE, "");
-  if (text.includes("<")) text = text.replace(HTML_TAG, " ");
-  if (text.includes("&")) text = text.replace(HTML_ENTITY, decodeEntity);
-  if (JUNK_TEST.test(text)) text = text.replace(JUNK, " ");
-  text = text.replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
-  return text.replace(SPACES, " ").trim();
+  const scan = scanText(text);
+  if (scan === 0) return text.trim();
+  if ((scan & NEEDS_FULL_CLEAN) !== 0) {
+    if (SURROGATE.test(text)) text = text.replace(LONE_SURROGATE, "");
+    if (text.includes("<")) text = text.replace(HTML_TAG, " ");
+    if (text.includes("&")) text = text.replace(HTML_ENTITY, decodeEntity);
+    if (JUNK_TEST.test(text)) text = text.replace(JUNK, " ");
+  }
+  if ((scan & (NEEDS_FULL_CLEAN | HAS_FULL_WIDTH)) !== 0) {
+    text = text.replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  }
+  if ((scan & (NEEDS_FULL_CLEAN | HAS_SPACES)) !== 0) text = text.replace(SPACES, " ");
+  return text.trim();
+}
+
+const NEEDS_FULL_CLEAN = 1;
+const HAS_FULL_WIDTH = 2;
+const HAS_SPACES = 4;
+
+/**
+ * One pass over the UTF-16 units that says which cleaning steps can have anything to do; it errs
+ * towards running a step. Controls, surrogates, "<", "&" and the BOM/replacement characters send
+ * the text down every step; otherwise only full-width forms and runs or odd kinds of whitespace
+ * are left to fix, and a typical post has neither or only the first.
+ */
+function scanText(text: string): number {
+  let flags = 0;
+  let prev = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x3c || c === 0x26 || (c >= 0xd800 && c <= 0xdfff) || c === 0xfeff || c >= 0xfffd) {
+      return NEEDS_FULL_CLEAN;
+    }
+    if (c >= 0xff01 && c <= 0xff5e) flags |= HAS_FULL_WIDTH;
+    else if ((c === 0x20 && prev === 0x20) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x205f) || c === 0x3000) flags |= HAS_SPACES;
+    prev = c;
+  }
+  return flags;
 }
 
 type Convert = (text: string) => string;
