@@ -17,7 +17,7 @@
  * never "no results".
  */
 import { load, type CheerioAPI } from "cheerio";
-import type { AnyNode } from "domhandler";
+import { isTag, type AnyNode, type Element, type ParentNode } from "domhandler";
 import { ParseError } from "../errors.ts";
 import { parseChineseDate } from "./dates.ts";
 import type { RawMention } from "./types.ts";
@@ -48,8 +48,15 @@ export function looksLikeWeiboDesktop(body: string): boolean {
 export function parseWeiboDesktop(body: string, url?: string, options: WeiboParseOptions = {}): WeiboDesktopPage {
   const $ = load(body);
   const now = options.now ?? Date.now();
-  const cards = $('div.card-wrap[action-type="feed_list_item"][mid]');
-  const noResults = $("div.card-no-result").length > 0;
+  // One walk over the document for the cards and the page's markers, not one per selector.
+  const cards: Element[] = [];
+  let noResults = false;
+  let hasNext = false;
+  for (const [el] of descendants($.root()[0]!, () => false)) {
+    if (el.name === "div" && hasClass(el, "card-wrap") && el.attribs["action-type"] === "feed_list_item" && "mid" in el.attribs) cards.push(el);
+    if (el.name === "div" && hasClass(el, "card-no-result")) noResults = true;
+    if (el.name === "a" && hasClass(el, "next")) hasNext = true;
+  }
   if (cards.length === 0) {
     if (noResults) return { items: [], hasNext: false, noResults: true };
     if ($('[action-type="feed_list_item"][mid]').length > 0 || $("p.comment_txt").length > 0) {
@@ -58,11 +65,11 @@ export function parseWeiboDesktop(body: string, url?: string, options: WeiboPars
     throw layoutError("No result cards (div.card-wrap[action-type=feed_list_item][mid]) and no no-result marker on the page", url, body);
   }
   const items: RawMention[] = [];
-  cards.each((_, el) => {
+  for (const el of cards) {
     const item = cardToMention($, el, now, url, body);
     if (item) items.push(item);
-  });
-  return { items, hasNext: $("a.next").length > 0, noResults: false };
+  }
+  return { items, hasNext, noResults: false };
 }
 
 /** "//weibo.com/123/AbC?refer_flag=…" → { uid, bid } */
@@ -71,32 +78,112 @@ function postLink(href: string | undefined): { uid: string; bid: string } | null
   return m ? { uid: m[1]!, bid: m[2]! } : null;
 }
 
-function cardToMention($: CheerioAPI, el: AnyNode, now: number, url: string | undefined, body: string): RawMention | null {
-  const card = $(el);
-  const mid = card.attr("mid");
+/** The class attribute holds the class (as `.name` in a selector matches it). */
+function hasClass(el: Element, name: string): boolean {
+  const value = el.attribs.class;
+  return value !== undefined && value.split(/[\t\n\f\r ]+/).includes(name);
+}
+
+/**
+ * Elements below `root` (not `root` itself) in document order, each with whether an element
+ * between it and `root` (itself excluded) passes `within`: one walk where selectors such as
+ * `div.from a` would each walk the subtree again.
+ */
+function* descendants(root: ParentNode, within: (el: Element) => boolean): Generator<[Element, boolean]> {
+  const stack: [AnyNode, boolean][] = root.children.map((c) => [c, false] as [AnyNode, boolean]).reverse();
+  while (stack.length) {
+    const [node, inside] = stack.pop()!;
+    if (!isTag(node)) continue;
+    yield [node, inside];
+    const below = inside || within(node);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push([node.children[i]!, below]);
+  }
+}
+
+function firstBelow(root: Element | undefined, match: (el: Element) => boolean): Element | undefined {
+  if (!root) return undefined;
+  for (const [el] of descendants(root, () => false)) if (match(el)) return el;
+  return undefined;
+}
+
+const isDivOf = (name: string) => (el: Element) => el.name === "div" && hasClass(el, name);
+const actionOf = (type: string) => (el: Element) => el.name === "a" && el.attribs["action-type"] === type;
+
+/** What the card's own post (outside the repost block) and the repost block hold. */
+interface CardParts {
+  comment?: Element;
+  full?: Element;
+  short?: Element;
+  /** `div.from a` outside the repost: the time link, then the client. */
+  fromLinks: Element[];
+  name?: Element;
+}
+
+function cardParts(content: Element | undefined): CardParts {
+  const parts: CardParts = { fromLinks: [] };
+  if (!content) return parts;
+  const isComment = isDivOf("card-comment");
+  const isFrom = isDivOf("from");
+  let commentAbove = false;
+  for (let up: ParentNode | null = content; up && isTag(up); up = up.parent) if (isComment(up)) commentAbove = true;
+  // The repost block has its own p.txt and p.from: nothing in it is the card's own.
+  for (const [node, inComment] of descendants(content, isComment)) {
+    if (isComment(node)) parts.comment ??= node;
+    if (commentAbove || inComment || isComment(node)) continue;
+    if (node.name === "p" && node.attribs["node-type"] === "feed_list_content_full") parts.full ??= node;
+    if (node.name === "p" && node.attribs["node-type"] === "feed_list_content") parts.short ??= node;
+    if (node.name === "a" && hasClass(node, "name")) parts.name ??= node;
+    if (node.name === "a") {
+      for (let up = node.parent; up && up !== content && isTag(up); up = up.parent) {
+        if (isFrom(up)) {
+          parts.fromLinks.push(node);
+          break;
+        }
+      }
+    }
+  }
+  return parts;
+}
+
+/** The repost block: `a[action-type=feed_list_like]`, `p.from a`, and the original's p.txt and a.name. */
+function repostParts(comment: Element): { like?: Element; fromLink?: Element; text?: Element; name?: Element } {
+  const out: { like?: Element; fromLink?: Element; text?: Element; name?: Element } = {};
+  for (const [el, inFrom] of descendants(comment, (e) => e.name === "p" && hasClass(e, "from"))) {
+    if (actionOf("feed_list_like")(el)) out.like ??= el;
+    if (el.name === "a" && inFrom) out.fromLink ??= el;
+  }
+  for (const [el, inForward] of descendants(comment, (e) => e.name === "div" && e.attribs["node-type"] === "feed_list_forwardContent")) {
+    if (!inForward) continue;
+    if (el.name === "p" && hasClass(el, "txt")) out.text ??= el;
+    if (el.name === "a" && hasClass(el, "name")) out.name ??= el;
+  }
+  return out;
+}
+
+function cardToMention($: CheerioAPI, el: Element, now: number, url: string | undefined, body: string): RawMention | null {
+  const mid = el.attribs.mid;
   if (!mid) return null;
-  const content = card.find("div.content").first();
-  const comment = content.find("div.card-comment").first();
-  // The repost block has its own p.txt and p.from: look only outside it.
-  const own = (selector: string) => content.find(selector).filter((_, n) => $(n).closest("div.card-comment").length === 0);
-  const full = own('p[node-type="feed_list_content_full"]').first();
-  const short = own('p[node-type="feed_list_content"]').first();
-  if (short.length === 0 && full.length === 0) throw layoutError(`Result ${mid} has no p[node-type=feed_list_content]`, url, body);
-  const textNode = full.length ? full : short;
-  const timeLink = own("div.from a").first();
-  const link = postLink(timeLink.attr("href"));
-  const rawTime = timeLink.text().trim() || null;
-  const author = own("a.name").first().attr("nick-name") ?? short.attr("nick-name") ?? null;
-  const act = card.find("div.card-act").first();
-  const countOf = (type: string) => parseWeiboCount(act.find(`a[action-type="${type}"]`).first().text());
+  const own = cardParts(firstBelow(el, isDivOf("content")));
+  const { full, short } = own;
+  if (!short && !full) throw layoutError(`Result ${mid} has no p[node-type=feed_list_content]`, url, body);
+  const textNode = (full ?? short)!;
+  const timeLink = own.fromLinks[0];
+  const link = postLink(timeLink?.attribs.href);
+  const rawTime = (timeLink ? $(timeLink).text().trim() : "") || null;
+  const author = own.name?.attribs["nick-name"] ?? short?.attribs["nick-name"] ?? null;
+  const act = firstBelow(el, isDivOf("card-act"));
+  const countOf = (type: string) => {
+    const a = firstBelow(act, actionOf(type));
+    return parseWeiboCount(a ? $(a).text() : "");
+  };
   let reposted: RawMention | null = null;
-  if (comment.length) {
-    const likeData = comment.find('a[action-type="feed_list_like"]').attr("action-data") ?? "";
+  if (own.comment) {
+    const parts = repostParts(own.comment);
+    const likeData = parts.like?.attribs["action-data"] ?? "";
     const origMid = /mid=(\d+)/.exec(likeData)?.[1];
-    const origLink = postLink(comment.find("p.from a").first().attr("href"));
-    const origTime = comment.find("p.from a").first().text().trim() || null;
-    const origText = comment.find('div[node-type="feed_list_forwardContent"] p.txt').first();
-    const origAuthor = comment.find('div[node-type="feed_list_forwardContent"] a.name').first().attr("nick-name") ?? null;
+    const origLink = postLink(parts.fromLink?.attribs.href);
+    const origTime = (parts.fromLink ? $(parts.fromLink).text().trim() : "") || null;
+    const origAuthor = parts.name?.attribs["nick-name"] ?? null;
     // A deleted original has no author, link or id: there is nothing to store but the notice.
     if (origMid) {
       reposted = {
@@ -104,19 +191,20 @@ function cardToMention($: CheerioAPI, el: AnyNode, now: number, url: string | un
         url: origLink ? `https://weibo.com/${origLink.uid}/${origLink.bid}` : `https://m.weibo.cn/detail/${origMid}`,
         author: origAuthor,
         title: null,
-        text: weiboHtmlToText(origText.html() ?? ""),
+        text: weiboHtmlToText(parts.text ? ($(parts.text).html() ?? "") : ""),
         publishedAt: origTime ? parseChineseDate(origTime, now) : null,
         publishedRaw: origTime,
         extra: { ...(origLink ? { uid: origLink.uid, bid: origLink.bid } : {}) },
       };
     }
   }
+  const client = own.fromLinks[1];
   return {
     externalId: mid,
     url: link ? `https://weibo.com/${link.uid}/${link.bid}` : `https://m.weibo.cn/detail/${mid}`,
     author,
     title: null,
-    text: weiboHtmlToText(textNode.html() ?? ""),
+    text: weiboHtmlToText($(textNode).html() ?? ""),
     publishedAt: rawTime ? parseChineseDate(rawTime, now) : null,
     publishedRaw: rawTime,
     extra: {
@@ -124,7 +212,7 @@ function cardToMention($: CheerioAPI, el: AnyNode, now: number, url: string | un
       reposts: countOf("feed_list_forward"),
       comments: countOf("feed_list_comment"),
       likes: countOf("feed_list_like"),
-      client: own("div.from a").eq(1).text().trim() || undefined,
+      client: (client ? $(client).text().trim() : "") || undefined,
     },
     reposted,
   };

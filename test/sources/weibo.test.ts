@@ -108,6 +108,31 @@ describe("the Weibo desktop search parser", () => {
     expect(second!.reposted!.publishedAt?.toISOString()).toBe("2023-12-22T01:30:00.000Z");
   });
 
+  it("takes a card's own text, author, time and client from outside its repost block, wherever that block stands", () => {
+    const body = `<html><body><div class="card-wrap" action-type="feed_list_item" mid="5000000000000001"><div class="card"><div class="content">
+      <div class="card-comment"><div node-type="feed_list_forwardContent"><a class="name" nick-name="原作者" href="//weibo.com/222">@原作者</a>
+        <p class="txt" node-type="feed_list_content" nick-name="原作者">原文<br/>第二行</p></div>
+        <p class="from"><a href="//weibo.com/222/OrigBid1">昨天 10:00</a> 来自 <a>Android</a></p>
+        <div class="func"><a action-type="feed_list_like" action-data="mid=5000000000000000">赞 3</a></div></div>
+      <div class="info"><a class="name" nick-name="转发者" href="//weibo.com/111">转发者</a></div>
+      <p class="txt" node-type="feed_list_content" nick-name="转发者">转发理由 <img alt="[doge]" src="d.png"></p>
+      <div class="from"><a href="//weibo.com/111/OwnBid22">3分钟前</a> 来自 <a>iPad</a></div></div>
+      <div class="card-act"><ul><li><a action-type="feed_list_forward">转发 5</a></li><li><a action-type="feed_list_comment">评论</a></li><li><a action-type="feed_list_like">赞 1.1万</a></li></ul></div>
+      </div></div><a class="next" href="?page=2">下一页</a></body></html>`;
+    const page = parseWeiboDesktop(body, "https://s.weibo.com/weibo?q=x", { now });
+    expect(page).toMatchObject({ hasNext: true, noResults: false });
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({
+      externalId: "5000000000000001",
+      url: "https://weibo.com/111/OwnBid22",
+      author: "转发者",
+      text: "转发理由 [doge]",
+      publishedRaw: "3分钟前",
+      extra: { reposts: 5, comments: 0, likes: 11_000, client: "iPad" },
+      reposted: { externalId: "5000000000000000", author: "原作者", text: "原文\n第二行", url: "https://weibo.com/222/OrigBid1", publishedRaw: "昨天 10:00" },
+    });
+  });
+
   it("reads the no-result card as an empty last page", () => {
     expect(parseWeiboDesktop(fixture("desktop-no-result.html"))).toEqual({ items: [], hasNext: false, noResults: true });
   });
