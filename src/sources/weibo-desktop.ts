@@ -17,7 +17,7 @@
  * never "no results".
  */
 import { load, type CheerioAPI } from "cheerio";
-import { isTag, type AnyNode, type Element, type ParentNode } from "domhandler";
+import type { AnyNode, Element, ParentNode } from "domhandler";
 import { ParseError } from "../errors.ts";
 import { parseChineseDate } from "./dates.ts";
 import type { RawMention } from "./types.ts";
@@ -76,6 +76,11 @@ export function parseWeiboDesktop(body: string, url?: string, options: WeiboPars
 function postLink(href: string | undefined): { uid: string; bid: string } | null {
   const m = /weibo\.com\/(\d+)\/([A-Za-z0-9]+)/.exec(href ?? "");
   return m ? { uid: m[1]!, bid: m[2]! } : null;
+}
+
+/** An element (tag, script or style), as domhandler's isTag tells, without importing cheerio's dependency. */
+function isTag(node: AnyNode | ParentNode): node is Element {
+  return node.type === "tag" || node.type === "script" || node.type === "style";
 }
 
 /** The class attribute holds the class (as `.name` in a selector matches it). */
