@@ -15,7 +15,7 @@ import {
   zhSarcasmCues,
 } from "./lexicon.ts";
 import type { PreparedText } from "./prepare.ts";
-import { isPunctuation, stemEn } from "./tokenize.ts";
+import { isPunctuation, stemEn, Substrings } from "./tokenize.ts";
 
 /**
  * Hashed sparse features ("the hashing trick"): every feature name is hashed (FNV-1a, seeded by
@@ -137,18 +137,20 @@ function pushClass(buf: FeatureBuffer, seed: number, name: string, v: number, ma
 /** Lexicon-class feature names, also used by --explain and the complaint logic. */
 export const classFeatures = ["lex+", "lex-", "emoji+", "emoji-", "sarcasm", "question", "exclaim"] as const;
 
-/** The cue strings a text contains (simplified, lower-cased text), for the sarcasm feature. */
+const zhSarcasm = new Substrings(zhSarcasmCues);
+const enSarcasm = new Substrings(enSarcasmCues);
+const zhQuestion = new Substrings(zhQuestionWords);
+
+/** Whether a prepared (simplified, lower-cased) text holds a sarcasm cue. */
 export function hasSarcasmCue(p: PreparedText): boolean {
-  const cues = p.lang === "zh" ? zhSarcasmCues : enSarcasmCues;
-  for (const c of cues) if (p.text.includes(c)) return true;
-  return false;
+  return (p.lang === "zh" ? zhSarcasm : enSarcasm).foundIn(p.text);
 }
 
 function isQuestion(p: PreparedText): boolean {
   const t = p.text;
-  if (!/[?？]/.test(t)) return false;
+  if (!t.includes("?") && !t.includes("？")) return false;
   if (p.lang !== "zh") return true;
-  for (const w of zhQuestionWords) if (t.includes(w)) return true;
+  if (zhQuestion.foundIn(t)) return true;
   return /[?？]\s*$/.test(t);
 }
 

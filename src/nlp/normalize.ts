@@ -14,7 +14,6 @@ const JUNK = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF\uFFFD\u
 const SPACES = /\s{2,}|[\t\n\r\f\v\u00a0\u3000]/g;
 const SURROGATE = /[\uD800-\uDFFF]/;
 const JUNK_TEST = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF\uFFFD\uFFFE\uFFFF]/;
-const FULL_WIDTH = /[\uFF01-\uFF5E]/g;
 
 const namedEntities: Record<string, string> = { nbsp: " ", amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
@@ -43,11 +42,25 @@ export function cleanText(raw: unknown): string {
     if (text.includes("&")) text = text.replace(HTML_ENTITY, decodeEntity);
     if (JUNK_TEST.test(text)) text = text.replace(JUNK, " ");
   }
-  if ((scan & (NEEDS_FULL_CLEAN | HAS_FULL_WIDTH)) !== 0) {
-    text = text.replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
-  }
+  if ((scan & (NEEDS_FULL_CLEAN | HAS_FULL_WIDTH)) !== 0) text = toHalfWidth(text);
   if ((scan & (NEEDS_FULL_CLEAN | HAS_SPACES)) !== 0) text = text.replace(SPACES, " ");
   return text.trim();
+}
+
+const HALF_WIDTH = Array.from({ length: 0xff5e - 0xff01 + 1 }, (_, k) => String.fromCharCode(0x21 + k));
+
+/** ！？ＡＢ → !?AB: copies the runs between full-width forms rather than calling back per match. */
+function toHalfWidth(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xff01 || c > 0xff5e) continue;
+    if (i > from) out += text.slice(from, i);
+    out += HALF_WIDTH[c - 0xff01]!;
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 const NEEDS_FULL_CLEAN = 1;
@@ -115,9 +128,9 @@ export function warmUpConverter(): void {
 
 /** Converts traditional Chinese (with Taiwan vocabulary such as 軟體, 登入) to simplified. */
 export function toSimplified(text: string): string {
-  const { convert, flags } = loadConverter();
+  const flags = traditionalFlags ?? loadConverter().flags;
   for (let i = 0; i < text.length; i++) {
-    if (flags[text.charCodeAt(i)] === 1) return convert(text);
+    if (flags[text.charCodeAt(i)] === 1) return converter!(text);
   }
   return text;
 }

@@ -7,7 +7,7 @@ import type { Language } from "./language.ts";
 import { defaultModelPath, linearScores, readModelFile, sigmoid, type SentimentModel } from "./model.ts";
 import { warmUpConverter } from "./normalize.ts";
 import { prepareText, prepareTexts, type PreparedText } from "./prepare.ts";
-import { getJieba } from "./tokenize.ts";
+import { getJieba, Substrings } from "./tokenize.ts";
 
 export interface TextScore {
   lang: Language;
@@ -32,6 +32,8 @@ const RATING_WEIGHT = 0.5;
 const QUESTION_DAMPING = 0.2;
 /** A sarcasm cue (呵呵, "thanks for nothing") makes a text at least this negative. */
 const SARCASM_SCORE = -0.4;
+
+const neutralPost = new Substrings(neutralPostCues);
 
 let model: SentimentModel | null | undefined;
 const buffer = createFeatureBuffer();
@@ -99,7 +101,7 @@ function scorePrepared(m: SentimentModel | null, prepared: PreparedText, rawRati
   const { sarcasm, question, lexicon, positiveOnly } = buf.signals;
   // Review corpora teach that questions are complaints ("why does it crash?"); a question with
   // no polar word in it is asking something, and the problem cues below still catch the rest.
-  if (lexicon === 0 && (question || neutralPostCues.some((cue) => prepared.text.includes(cue)))) score *= QUESTION_DAMPING;
+  if (lexicon === 0 && (question || neutralPost.foundIn(prepared.text))) score *= QUESTION_DAMPING;
   // App-world words the corpora never saw (闪退) are known only to the lexicon: when it finds
   // nothing but praise and negated problems (从来没有闪退过, never crashes), the corpus-learnt
   // complaint context (用了半年, 从来) does not make the text negative.

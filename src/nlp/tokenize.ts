@@ -70,6 +70,29 @@ export class WordSet {
   }
 }
 
+/**
+ * A list of strings to look for inside texts: a text none of whose UTF-16 units starts a listed
+ * string is answered by one pass over its units, without a substring search per string.
+ */
+export class Substrings {
+  private readonly list: readonly string[];
+  private readonly first = new Uint8Array(0x10000);
+
+  constructor(list: readonly string[]) {
+    this.list = list;
+    for (const w of list) if (w.length > 0) this.first[w.charCodeAt(0)] = 1;
+  }
+
+  /** True when `text` contains one of the strings. */
+  foundIn(text: string): boolean {
+    let i = 0;
+    while (i < text.length && this.first[text.charCodeAt(i)] === 0) i++;
+    if (i === text.length) return false;
+    for (const w of this.list) if (text.includes(w, i)) return true;
+    return false;
+  }
+}
+
 const zhNegatorSet = new WordSet(zhNegators);
 const zhBreakerSet = new WordSet(zhScopeBreakers);
 const zhDegreeSet = new WordSet(zhDegreeAdverbs);
@@ -84,11 +107,26 @@ const enShortScope = new WordSet(["no", "without", "nothing", "none", "nobody"])
 
 const PUNCTUATION = /^[\p{P}\p{S}]+$/u;
 
-/** True for a token of punctuation or symbols only; cheap for the common Han and ASCII word. */
+// Every printable ASCII character that is not a letter, digit or space is \p{P} or \p{S}.
+const ASCII_PUNCTUATION = new Uint8Array(0x80);
+for (let c = 0x21; c < 0x7f; c++) {
+  if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) ASCII_PUNCTUATION[c] = 1;
+}
+
+/** True for a token of punctuation or symbols only; cheap for the common Han and ASCII token. */
 export function isPunctuation(token: string): boolean {
   const c = token.charCodeAt(0);
   if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) return false;
-  return PUNCTUATION.test(token);
+  let ascii = true;
+  for (let i = 0; i < token.length; i++) {
+    const u = token.charCodeAt(i);
+    if (u >= 0x80) {
+      ascii = false;
+      break;
+    }
+    if (ASCII_PUNCTUATION[u] === 0) return false;
+  }
+  return ascii ? token.length > 0 : PUNCTUATION.test(token);
 }
 
 const noWords = new WordSet([]);
