@@ -50,6 +50,7 @@ export async function reconcileChangedSchedulers(db: Db, queue: CrawlQueue): Pro
   for (const [bucket, digest] of digests) if (stored[bucket] !== digest) changed.add(bucket);
   for (const bucket of Object.keys(stored)) if (bucket !== RECONCILED && !digests.has(Number(bucket))) changed.add(Number(bucket));
   const buckets = [...changed];
+  if (buckets.length === 0) return { created: 0, updated: 0, removed: 0, unchanged: 0 };
   const desired = new Map<string, Want>();
   for (const w of await scheduledWatchlistsIn(db, buckets)) addWanted(desired, w);
   const candidates = buckets.flatMap((b) =>
