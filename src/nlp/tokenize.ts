@@ -71,24 +71,31 @@ export class WordSet {
 }
 
 /**
- * A list of strings to look for inside texts: a text none of whose UTF-16 units starts a listed
- * string is answered by one pass over its units, without a substring search per string.
+ * A list of strings to look for inside texts in one pass over the text's UTF-16 units: only at
+ * a unit that starts some listed string are the strings starting with it compared.
  */
 export class Substrings {
-  private readonly list: readonly string[];
+  private readonly byFirst = new Map<number, string[]>();
   private readonly first = new Uint8Array(0x10000);
 
   constructor(list: readonly string[]) {
-    this.list = list;
-    for (const w of list) if (w.length > 0) this.first[w.charCodeAt(0)] = 1;
+    for (const w of list) {
+      if (w.length === 0) continue;
+      const c = w.charCodeAt(0);
+      const starting = this.byFirst.get(c) ?? [];
+      starting.push(w);
+      this.byFirst.set(c, starting);
+      this.first[c] = 1;
+    }
   }
 
   /** True when `text` contains one of the strings. */
   foundIn(text: string): boolean {
-    let i = 0;
-    while (i < text.length && this.first[text.charCodeAt(i)] === 0) i++;
-    if (i === text.length) return false;
-    for (const w of this.list) if (text.includes(w, i)) return true;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (this.first[c] === 0) continue;
+      for (const w of this.byFirst.get(c)!) if (text.startsWith(w, i)) return true;
+    }
     return false;
   }
 }
