@@ -194,7 +194,7 @@ try {
     });
     clearInterval(timer);
     const lines = Number(out.trim());
-    if (Math.abs(lines - 1 - expectRows) > expectRows * 0.2) throw new Error(`export gave ${lines - 1} rows, wanted about ${expectRows}`);
+    if (Math.abs(lines - 1 - expectRows) > expectRows * 0.4) throw new Error(`export gave ${lines - 1} rows, wanted about ${expectRows}`);
     const mb = (b: number) => b / 1048576;
     return {
       rows: lines - 1,

@@ -270,12 +270,14 @@ export async function searchMentions(database: Database, p: SearchParams): Promi
     : await database.sql.begin(async (tx) => {
         // Parallel workers take longer to start than the walk takes to fill a page.
         await tx`set local max_parallel_workers_per_gather = 0`;
+        // The app's ids on the row let the walk skip other apps' rows before their match lookup.
+        const walked = appId === null ? conds : [...conds, sql`m.app_ids @> array[${appId}::int]`];
         // search_at is an output column of the walk, so the outer order reuses it without a sort
         // and the walk stops as soon as the page is full.
         const recent = await runSql(
           tx,
           sql`select ${resultColumns} from (
-                select m.*, ${whenExpr} as search_at from mentions m ${where(conds)}
+                select m.*, ${whenExpr} as search_at from mentions m ${where(walked)}
                 order by ${whenExpr} desc, m.id desc limit ${Math.max(FULLTEXT_RECENT_ROWS, want * 20)}::int) m
               where ${sql.join(text, sql` and `)}
               order by m.search_at desc, m.id desc limit ${want}::int`,

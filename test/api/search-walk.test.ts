@@ -61,4 +61,12 @@ describe("full-text search over more rows than the newest-first walk reads", () 
     expect((await everyPage(`q=${encodeURIComponent("卡顿")}&app=${encodeURIComponent("喵记")}`, 20)).ids).toEqual(inApp);
   });
 
+  test("a rare term is answered per app by the index: each app gets only its own rows", async () => {
+    const inApp = await truth(`m.text like '%闪退%' and substr(m.external_id, 2)::int % 2 = 0`);
+    const elsewhere = await truth(`m.text like '%闪退%' and substr(m.external_id, 2)::int % 2 = 1`);
+    expect(inApp.length + elsewhere.length).toBe(3);
+    expect(inApp.length * elsewhere.length).toBeGreaterThan(0);
+    expect((await everyPage(`q=${encodeURIComponent("闪退")}&app=${encodeURIComponent("喵记")}`, 5)).ids).toEqual(inApp);
+  });
+
 });
