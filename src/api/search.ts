@@ -125,13 +125,17 @@ function inList(values: readonly (string | number)[]): SQL {
 
 /** The WHERE conditions of a filter over `mentions m`. */
 export async function filterConditions(database: Database, f: MentionFilter): Promise<SQL[]> {
-  const { conds, appId } = await fieldConditions(database, f);
-  return [...conds, ...textConditions(f.q, appId)];
+  const { conds, match, appId } = await fieldConditions(database, f);
+  return [...conds, ...(match ? [match] : []), ...textConditions(f.q, appId)];
 }
 
-/** The conditions of every filter but the full-text one, and the app filtered on. */
-async function fieldConditions(database: Database, f: MentionFilter): Promise<{ conds: SQL[]; appId: number | null }> {
+/**
+ * The conditions of every filter but the full-text one: `match` is the lookup in mention_matches
+ * (app, watchlist, keyword), `conds` the rest; and the app filtered on.
+ */
+async function fieldConditions(database: Database, f: MentionFilter): Promise<{ conds: SQL[]; match: SQL | null; appId: number | null }> {
   const c: SQL[] = [];
+  let match: SQL | null = null;
   let appId: number | null = null;
   if (f.scoreMin !== undefined && f.scoreMax !== undefined && f.scoreMin > f.scoreMax) {
     throw new ApiError(400, "scoreMin: is above scoreMax", "scoreMin");
@@ -147,7 +151,7 @@ async function fieldConditions(database: Database, f: MentionFilter): Promise<{ 
     }
     if (f.watchlist) m.push(sql`mm.watchlist_id = ${f.watchlist}::int`);
     if (f.keyword !== undefined) m.push(sql`mm.keyword = ${f.keyword}`);
-    c.push(sql`exists (select 1 from mention_matches mm where ${sql.join(m, sql` and `)})`);
+    match = sql`exists (select 1 from mention_matches mm where ${sql.join(m, sql` and `)})`;
   }
   if (f.source?.length) c.push(sql`m.source in (${inList(f.source)})`);
   if (f.language?.length) c.push(sql`m.language in (${inList(f.language)})`);
@@ -162,7 +166,7 @@ async function fieldConditions(database: Database, f: MentionFilter): Promise<{ 
   if (f.from) c.push(sql`${whenExpr} >= ${new Date(f.from).toISOString()}::timestamptz`);
   if (f.to) c.push(sql`${whenExpr} < ${endOf(f.to)}::timestamptz`);
   if (!f.includeDuplicates) c.push(sql`m.duplicate_of is null`);
-  return { conds: c, appId };
+  return { conds: c, match, appId };
 }
 
 /** The full-text conditions of a query: every term must appear. */
@@ -257,8 +261,9 @@ function where(conds: SQL[]): SQL {
  * up in the full-text index, which is then cheap because it has few matches.
  */
 export async function searchMentions(database: Database, p: SearchParams): Promise<{ items: MentionResult[]; nextCursor: string | null }> {
-  const { conds, appId } = await fieldConditions(database, p);
+  const { conds, match, appId } = await fieldConditions(database, p);
   const text = textConditions(p.q, appId);
+  const matched = match ? [match] : [];
   if (p.cursor) {
     const c = decodeCursor(p.cursor);
     conds.push(sql`(${whenExpr}, m.id) < (${c.at}::timestamptz, ${c.id}::bigint)`);
@@ -266,12 +271,16 @@ export async function searchMentions(database: Database, p: SearchParams): Promi
   const want = p.limit + 1;
   const byDate = (c: SQL[]) => sql`select ${resultColumns} from mentions m ${where(c)} order by ${whenExpr} desc, m.id desc limit ${want}::int`;
   const rows = !text.length
-    ? await runSql(database.sql, byDate(conds))
+    ? await runSql(database.sql, byDate([...conds, ...matched]))
     : await database.sql.begin(async (tx) => {
         // Parallel workers take longer to start than the walk takes to fill a page.
         await tx`set local max_parallel_workers_per_gather = 0`;
-        // The app's ids on the row let the walk skip other apps' rows before their match lookup.
-        const walked = appId === null ? conds : [...conds, sql`m.app_ids @> array[${appId}::int]`];
+        // Filtered by app, the walk reads the app's ids on each row (a superset of its matches) and
+        // only the rows that hold the terms are looked up in mention_matches; any exact match newer
+        // than the page's last row is still inside the walk, so a full page is the right page.
+        const [walked, checked] = appId === null
+          ? [[...conds, ...matched], text]
+          : [[...conds, sql`m.app_ids @> array[${appId}::int]`], [...text, ...matched]];
         // search_at is an output column of the walk, so the outer order reuses it without a sort
         // and the walk stops as soon as the page is full.
         const recent = await runSql(
@@ -279,10 +288,10 @@ export async function searchMentions(database: Database, p: SearchParams): Promi
           sql`select ${resultColumns} from (
                 select m.*, ${whenExpr} as search_at from mentions m ${where(walked)}
                 order by ${whenExpr} desc, m.id desc limit ${Math.max(FULLTEXT_RECENT_ROWS, want * 20)}::int) m
-              where ${sql.join(text, sql` and `)}
+              where ${sql.join(checked, sql` and `)}
               order by m.search_at desc, m.id desc limit ${want}::int`,
         );
-        return recent.length === want ? recent : runSql(tx, byDate([...conds, ...text]));
+        return recent.length === want ? recent : runSql(tx, byDate([...conds, ...matched, ...text]));
       });
   const more = rows.length > p.limit;
   const page = more ? rows.slice(0, p.limit) : rows;
