@@ -88,10 +88,9 @@ export function scoreDetailed(input: ScoreInput, buf = buffer): ScoreDetail {
 
 function scorePrepared(m: SentimentModel | null, prepared: PreparedText, rawRating: number | null | undefined, buf: FeatureBuffer): ScoreDetail {
   const rating = validRating(rawRating);
-  const base = { prepared, polarity: 0, neutral: 0, sarcasm: false, cues: [] as CueHit[] };
-  if (!m) return { ...base, lang: prepared.lang, label: null, score: null, complaint: null, category: null };
+  if (!m) return { prepared, polarity: 0, neutral: 0, sarcasm: false, cues: [], lang: prepared.lang, label: null, score: null, complaint: null, category: null };
   if (prepared.lang === "other") {
-    return { ...base, lang: prepared.lang, label: "neutral", score: 0, complaint: false, category: null };
+    return { prepared, polarity: 0, neutral: 0, sarcasm: false, cues: [], lang: prepared.lang, label: "neutral", score: 0, complaint: false, category: null };
   }
   const n = extractFeatures(prepared, m.info.bits, buf);
   const z = linearScores(m, prepared.lang, buf.idx, buf.val, n);
