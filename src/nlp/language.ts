@@ -18,23 +18,18 @@ const otherFunctionWords = new Set(
   ).split(" "),
 );
 
-const LATIN = 1;
-const HAN = 2;
-const KANA = 3;
-const HANGUL = 4;
-const ACCENTED = 5;
-
-/** The script class of every UTF-16 unit, so counting scripts is one table read a character. */
-const SCRIPT = new Uint8Array(0x10000);
-SCRIPT.fill(LATIN, 0x41, 0x5b);
-SCRIPT.fill(LATIN, 0x61, 0x7b);
-SCRIPT.fill(ACCENTED, 0xc0, 0x250);
-SCRIPT.fill(KANA, 0x3040, 0x3100);
-SCRIPT.fill(HAN, 0x3400, 0x4dc0);
-SCRIPT.fill(HAN, 0x4e00, 0xa000);
-SCRIPT.fill(HANGUL, 0xac00, 0xd7b0);
-SCRIPT.fill(HANGUL, 0x1100, 0x1200);
-SCRIPT.fill(HAN, 0xf900, 0xfb00);
+function isHan(c: number): boolean {
+  return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0xf900 && c <= 0xfaff);
+}
+function isKana(c: number): boolean {
+  return c >= 0x3040 && c <= 0x30ff;
+}
+function isHangul(c: number): boolean {
+  return (c >= 0xac00 && c <= 0xd7af) || (c >= 0x1100 && c <= 0x11ff);
+}
+function isLatin(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
 
 /**
  * zh when the text has Han characters (mixed Chinese-English counts as zh) and is not Japanese or
@@ -50,23 +45,13 @@ export function detectLanguage(text: string): Language {
   let accented = 0;
   const n = Math.min(text.length, 2000);
   for (let i = 0; i < n; i++) {
-    switch (SCRIPT[text.charCodeAt(i)]) {
-      case LATIN:
-        latin++;
-        break;
-      case HAN:
-        han++;
-        break;
-      case KANA:
-        kana++;
-        break;
-      case HANGUL:
-        hangul++;
-        break;
-      case ACCENTED:
-        accented++;
-        break;
-    }
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (isLatin(c)) latin++;
+    } else if (isHan(c)) han++;
+    else if (isKana(c)) kana++;
+    else if (isHangul(c)) hangul++;
+    else if (c >= 0xc0 && c <= 0x24f) accented++;
   }
   if (han > 0 && kana * 2 < han + kana && hangul < han) return "zh";
   if (latin === 0 || kana + hangul > latin) return "other";
