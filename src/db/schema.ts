@@ -126,7 +126,7 @@ export const mentions = pgTable(
      */
     searchTerms: tsvector("search_terms"),
     /**
-     * Apps whose watchlists found this mention (kept by a trigger on mention_matches, never
+     * Apps whose watchlists found this mention (written by the store with each match, never
      * shrunk): indexed with the search terms, so "this term in this app" is one index probe even
      * when the term is common elsewhere. Searches still check mention_matches for the exact answer.
      */

@@ -22,6 +22,10 @@ beforeAll(async () => {
   await env.database.sql`
     insert into mention_matches (mention_id, watchlist_id, keyword)
     select id, case when substr(external_id, 2)::int % 2 = 0 then ${watchlistId}::int else ${other.watchlistId}::int end, '' from mentions`;
+  // What the store writes with each match: the app that found the mention.
+  await env.database.sql`
+    update mentions m set app_ids = array[w.app_id] from mention_matches mm join watchlists w on w.id = mm.watchlist_id
+    where mm.mention_id = m.id`;
   await env.database.sql`analyze mentions`;
   truth = async (where) =>
     (await env.database.sql.unsafe(`select m.id from mentions m where ${where} order by m.published_at desc, m.id desc`)).map((r) => Number(r.id));

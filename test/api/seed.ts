@@ -37,13 +37,14 @@ export async function seedMentions(sql: Sql, watchlistId: number, items: readonl
     seq++;
     const [row] = await sql<{ id: string }[]>`
       insert into mentions (source, external_id, url, author, title, text, language, published_at, rating, app_version,
-        sentiment_label, sentiment_score, complaint, complaint_category, fingerprint, simhash, sim_bands, duplicate_of, search_terms)
+        sentiment_label, sentiment_score, complaint, complaint_category, fingerprint, simhash, sim_bands, duplicate_of, search_terms, app_ids)
       values (${m.source ?? "appstore"}, ${`seed-${seq}-${Math.random().toString(36).slice(2)}`}, ${m.url ?? null}, ${m.author ?? null},
         ${m.title ?? null}, ${m.text}, ${m.language ?? null},
         ${m.publishedAt === undefined ? new Date().toISOString() : m.publishedAt === null ? null : new Date(m.publishedAt).toISOString()}::timestamptz,
         ${m.rating ?? null}, ${m.appVersion ?? null}, ${m.sentimentLabel ?? null}, ${m.sentimentScore ?? null}, ${m.complaint ?? null},
         ${m.complaintCategory ?? null}, ${`fp${seq}`}, ${seq}, '{}', ${m.duplicateOf ?? null},
-        array_to_tsvector(${sql.array(searchTerms(m.title ?? null, m.text), 25)}::text[]))
+        array_to_tsvector(${sql.array(searchTerms(m.title ?? null, m.text), 25)}::text[]),
+        array[(select app_id from watchlists where id = ${watchlistId})])
       returning id`;
     const id = Number(row!.id);
     await sql`insert into mention_matches (mention_id, watchlist_id, keyword) values (${id}, ${watchlistId}, ${m.keyword ?? ""})`;

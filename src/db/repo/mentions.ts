@@ -153,7 +153,7 @@ export async function storeMentionPage(
       if (id !== undefined) stored.push(toStored(id, watchlistId, m, finalDuplicateOf.get(id) ?? null));
     }
 
-    await upsertMatches(tx, watchlistId, items, idByKey);
+    await upsertMatches(tx, watchlistId, items, idByKey, insertedIds);
     const alerts = stored.length > 0 ? await alertStage.onStored(tx, stored) : 0;
     if (alerts > 0) await tx`set local synchronous_commit = on`;
     return { seen: items.length, inserted: stored, duplicates: stored.filter((m) => m.duplicateOf !== null).length, alerts, edited: written.length - insertedIds.size };
@@ -281,7 +281,6 @@ async function insertNew(
 }
 
 function insertStatement(tx: TransactionSql, watchlistId: number, revise: boolean) {
-  // app_ids is written with the row, so the match trigger finds nothing to add for a new mention.
   return tx`
     insert into mentions (
       id, duplicate_of, source, external_id, url, author, title, text, language, published_at, published_raw,
@@ -316,7 +315,13 @@ function insertStatement(tx: TransactionSql, watchlistId: number, revise: boolea
  * in place of a foreign key check per row: deleting it waits for this page, then its trigger
  * deletes these matches too.
  */
-async function upsertMatches(tx: TransactionSql, watchlistId: number, items: readonly MentionToStore[], idByKey: ReadonlyMap<string, number>) {
+async function upsertMatches(
+  tx: TransactionSql,
+  watchlistId: number,
+  items: readonly MentionToStore[],
+  idByKey: ReadonlyMap<string, number>,
+  insertedIds: ReadonlySet<number>,
+) {
   const ids: (number | null)[] = [];
   const sources: string[] = [];
   const externalIds: string[] = [];
@@ -329,6 +334,15 @@ async function upsertMatches(tx: TransactionSql, watchlistId: number, items: rea
       externalIds.push(m.externalId);
       keywords.push(k);
     }
+  }
+  // Rows the page did not write may have been found for another app until now: add this one.
+  const heldKeys = items.filter((m) => !insertedIds.has(idByKey.get(keyOf(m.source, m.externalId)) ?? -1));
+  if (heldKeys.length > 0) {
+    await tx`
+      update mentions m set app_ids = m.app_ids || w.app_id
+      from watchlists w,
+        unnest(${arr(tx, heldKeys.map((m) => m.source), T.text)}::text[], ${arr(tx, heldKeys.map((m) => m.externalId), T.text)}::text[]) as u(source, external_id)
+      where w.id = ${watchlistId}::int and m.source = u.source and m.external_id = u.external_id and not (m.app_ids @> array[w.app_id])`;
   }
   await tx`
     insert into mention_matches (mention_id, watchlist_id, keyword)
