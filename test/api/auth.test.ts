@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { apiRoles } from "../../src/db/schema.ts";
-import { createApiTestEnv, type ApiTestEnv } from "./support.ts";
+import { concretePath, createApiTestEnv, type ApiTestEnv } from "./support.ts";
 
 let env: ApiTestEnv;
 beforeAll(async () => {
@@ -9,17 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-/** A concrete path for a route pattern. */
-function concrete(url: string): string {
-  return url
-    .replace(/:queueName/g, "crawl")
-    .replace(/:queueStatus/g, "failed")
-    .replace(/:schedulerId/g, "wl-1-appstore")
-    .replace(/:name/g, "mentions-over-time")
-    .replace(/:[A-Za-z]+/g, "1")
-    .replace(/\*$/, "x");
-}
 
 const PUBLIC = [/^\/healthz$/, /^\/metrics$/, /^\/docs(\/|$)/, /^\/\*$/, /^\/vendor\/echarts\//];
 
@@ -43,7 +32,7 @@ describe("roles", () => {
   test("every guarded route answers 401 without a token and 403 to a role it does not allow", async () => {
     const guarded = env.routes.filter((r) => r.roles !== "public");
     for (const r of guarded) {
-      const path = concrete(r.url);
+      const path = concretePath(r.url);
       const anonymous = await env.call(r.method, path, { token: null });
       expect(anonymous.status, `${r.method} ${path} without a token`).toBe(401);
       expect(anonymous.json?.error).toBe("unauthorized");
@@ -57,7 +46,7 @@ describe("roles", () => {
   test("an allowed role gets past the checks on every route", async () => {
     for (const r of env.routes.filter((x) => x.roles !== "public" && x.method === "GET" && !x.url.includes(":"))) {
       const role = (r.roles as readonly (typeof apiRoles)[number][])[0]!;
-      const res = await env.call("GET", concrete(r.url), { role });
+      const res = await env.call("GET", concretePath(r.url), { role });
       expect([401, 403], `${r.method} ${r.url} as ${role}`).not.toContain(res.status);
     }
   });

@@ -73,3 +73,14 @@ export async function createApiTestEnv(options: ApiServerOptions & { alertStage?
     },
   };
 }
+
+/** A concrete path for a route pattern: real names for named parameters, `id` for the others. */
+export function concretePath(url: string, id = "1"): string {
+  return url
+    .replace(/:queueName/g, "crawl")
+    .replace(/:queueStatus/g, "failed")
+    .replace(/:schedulerId/g, "wl-1-appstore")
+    .replace(/:name/g, "mentions-over-time")
+    .replace(/:[A-Za-z]+/g, id)
+    .replace(/\*$/, "x");
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { mentionFilterFields } from "../../src/api/search.ts";
 import { apiRoles, type ApiRole } from "../../src/db/schema.ts";
 import { seedMentions, seedWatchlist } from "../api/seed.ts";
-import { createApiTestEnv, type Answer, type ApiTestEnv } from "../api/support.ts";
+import { concretePath, createApiTestEnv, type Answer, type ApiTestEnv } from "../api/support.ts";
 
 /**
  * Hostile input on every read endpoint: SQL-injection strings in every filter and named-query
@@ -144,17 +144,6 @@ describe("hostile filter values", () => {
   });
 });
 
-/** A concrete path for a route pattern (ids that do not exist, names that do). */
-function concrete(url: string): string {
-  return url
-    .replace(/:queueName/g, "crawl")
-    .replace(/:queueStatus/g, "failed")
-    .replace(/:schedulerId/g, "wl-1-appstore")
-    .replace(/:name/g, "mentions-over-time")
-    .replace(/:[A-Za-z]+/g, "999999")
-    .replace(/\*$/, "x");
-}
-
 describe("hostile bodies", () => {
   // Injects: a NUL character inside a JSON body (Postgres text cannot store it). Asserts: 400 with a message, not a 5xx, and nothing stored.
   test("a NUL character in a JSON body is a 400, not a server error", async () => {
@@ -174,7 +163,7 @@ describe("every role on every route", () => {
     let checked = 0;
     for (const r of guarded) {
       const allowed = r.roles as readonly string[];
-      const path = concrete(r.url);
+      const path = concretePath(r.url, "999999");
       for (const role of apiRoles) {
         if (!allowed.includes(role)) {
           const res = await env.call(r.method, path, { role });
