@@ -4,7 +4,7 @@ import { createWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
 import { BlockedError, NonRetryableError, ParseError, RateLimitedError } from "../../src/errors.ts";
 import type { SandboxFault } from "../../src/sandbox/server.ts";
 import { taptapReviews } from "../../src/sandbox/taptap.ts";
-import { createCrawlTestEnv, type CrawlTestEnv } from "../helpers/crawl.ts";
+import { createCrawlTestEnv, type CrawlTestEnv, endBlocks } from "../helpers/crawl.ts";
 
 /**
  * One crawl of three sources (App Store, Google Play, TapTap) for the same watchlist, with a fault
@@ -53,7 +53,7 @@ async function crawlAll(): Promise<Record<Source, Outcome>> {
 
 const stored = async (source: Source) => Number((await env.database.sql`select count(*)::int as n from mentions where source = ${source}`)[0]!.n);
 const requestsTo = (source: Source) => env.sandbox.requests.filter((r) => decodeURIComponent(r.path).includes(PATHS[source])).length;
-const unblock = () => env.database.sql`update source_health set blocked_until = now() - interval '1 second'`;
+const unblock = () => endBlocks(env.database.sql);
 
 beforeAll(async () => {
   env = await createCrawlTestEnv({

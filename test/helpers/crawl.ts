@@ -1,3 +1,4 @@
+import type { Sql } from "../../src/db/client.ts";
 import { pino } from "pino";
 import type { CrawlDeps } from "../../jobs/crawl.ts";
 import { noAlerts } from "../../src/alerts/stage.ts";
@@ -47,4 +48,9 @@ export async function createCrawlTestEnv(extraEnv: Record<string, string> = {}):
       await env.teardown();
     },
   };
+}
+
+/** Ends every source's block backoff now, as if its hours had passed. */
+export function endBlocks(sql: Sql) {
+  return sql`update source_health set blocked_until = now() - interval '1 second'`;
 }

@@ -3,7 +3,7 @@ import { runCrawl } from "../../jobs/crawl.ts";
 import { createWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
 import { RateLimitedError } from "../../src/errors.ts";
 import { INITIAL_REVIEWS } from "../../src/sandbox/appstore.ts";
-import { createCrawlTestEnv, type CrawlTestEnv } from "../helpers/crawl.ts";
+import { createCrawlTestEnv, type CrawlTestEnv, endBlocks } from "../helpers/crawl.ts";
 
 let env: CrawlTestEnv;
 let watchlistId: number;
@@ -80,7 +80,7 @@ describe("an App Store crawl", () => {
     expect(paused.status).toBe("blocked");
     expect(paused.message).toMatch(/paused/);
     expect(env.sandbox.requests).toHaveLength(0);
-    await env.database.sql`update source_health set blocked_until = now() - interval '1 second'`;
+    await endBlocks(env.database.sql);
     const recovered = await crawl();
     expect(recovered.status).toBe("ok");
     expect((await env.database.sql`select state from source_health where source = 'appstore'`)[0]!.state).toBe("ok");

@@ -5,7 +5,7 @@ import { RateLimitedError } from "../../src/errors.ts";
 import { editStoreReview } from "../../src/sandbox/data.ts";
 import { PLAY_INITIAL_REVIEWS, playReviews } from "../../src/sandbox/googleplay.ts";
 import { TAPTAP_INITIAL_REVIEWS, taptapReviews } from "../../src/sandbox/taptap.ts";
-import { createCrawlTestEnv, type CrawlTestEnv } from "../helpers/crawl.ts";
+import { createCrawlTestEnv, type CrawlTestEnv, endBlocks } from "../helpers/crawl.ts";
 
 let env: CrawlTestEnv;
 let play: number;
@@ -35,7 +35,7 @@ const attempt = async (watchlistId: number, source: string) => {
 const playRequests = () => env.sandbox.requests.filter((r) => r.path.startsWith("/_/PlayStoreUi/data/batchexecute"));
 const tapRequests = () => env.sandbox.requests.filter((r) => r.path.startsWith("/webapiv2/"));
 const count = async (where: string) => Number((await env.database.sql.unsafe(`select count(*)::int as n from mentions where ${where}`))[0]!.n);
-const unblock = () => env.database.sql`update source_health set blocked_until = now() - interval '1 second'`;
+const unblock = () => endBlocks(env.database.sql);
 
 beforeAll(async () => {
   env = await createCrawlTestEnv({
