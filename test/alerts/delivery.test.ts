@@ -147,7 +147,8 @@ describe("alert delivery to a webhook", () => {
     const w = await watch(sql(), env.database.db, "并发App");
     const ch = await webhookChannel(sql(), `${receiver.url}/concurrent`);
     await rule(sql(), { kind: "low_rating", watchlistId: w, channelIds: [ch] });
-    receiver.answers.push({ delayMs: 800 });
+    // Slow enough for the four to overlap, quicker than the worker's 400 ms send timeout.
+    receiver.answers.push({ delayMs: 300 });
     await store(sql(), w, matched([""], review("一直闪退", { rating: 1 })));
     const [id] = await alertIdsOf(w);
     const deps = { sql: sql(), logger: silent, timeoutMs: 5000 };
