@@ -1,4 +1,4 @@
-import { CJK_RUN, WORD } from "../pipeline/search-terms.ts";
+import { CJK_RUN, WORD, WORD_KEY_CHARS } from "../pipeline/search-terms.ts";
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../db/client.ts";
@@ -83,8 +83,9 @@ export interface MentionResult {
 
 
 /**
- * The index lexemes of one search term, as searchTerms() makes them for documents: CJK runs as character bigrams, other words whole (searched as prefixes). A lone CJK
- * character has no bigram and is found by the substring check alone.
+ * The index lexemes of one search term, as searchTerms() makes them for documents: CJK runs as
+ * character bigrams; a word as its indexed key when it is at least that long, else as a prefix of
+ * the keys. A lone CJK character has no bigram and is found by the substring check alone.
  */
 export function termLexemes(term: string): string[] {
   const lower = term.toLowerCase();
@@ -93,7 +94,7 @@ export function termLexemes(term: string): string[] {
     const chars = [...run];
     for (let i = 0; i + 1 < chars.length; i++) out.push(`'${chars[i]}${chars[i + 1]}'`);
   }
-  for (const w of lower.match(WORD) ?? []) out.push(`'${w}':*`);
+  for (const w of lower.match(WORD) ?? []) out.push(w.length >= WORD_KEY_CHARS ? `'${w.slice(0, WORD_KEY_CHARS)}'` : `'${w}':*`);
   return out;
 }
 
@@ -291,7 +292,17 @@ export async function searchMentions(database: Database, p: SearchParams): Promi
               where ${sql.join(checked, sql` and `)}
               order by m.search_at desc, m.id desc limit ${want}::int`,
         );
-        return recent.length === want ? recent : runSql(tx, byDate([...conds, ...matched, ...text]));
+        if (recent.length === want) return recent;
+        // Too rare for the walk: every match is gathered first (materialized, so the full-text
+        // index finds them), then sorted. Left to itself the planner, which cannot estimate a
+        // term within an app, may walk the whole date index looking for matches that are not there.
+        return runSql(
+          tx,
+          sql`with hits as materialized (
+                select m.id, ${whenExpr} as search_at from mentions m ${where([...conds, ...matched, ...text])})
+              select ${resultColumns} from hits h join mentions m on m.id = h.id
+              order by h.search_at desc, h.id desc limit ${want}::int`,
+        );
       });
   const more = rows.length > p.limit;
   const page = more ? rows.slice(0, p.limit) : rows;

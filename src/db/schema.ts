@@ -120,9 +120,9 @@ export const mentions = pgTable(
     /** The first mention with the same (or nearly the same) text; this row is a repost of it. */
     duplicateOf: bigint("duplicate_of", { mode: "number" }),
     /**
-     * Full-text lexemes of title and text: CJK runs as character bigrams, other words whole. Stored
-     * (not an index expression) so inserts pay no SQL function per row and searches can walk the
-     * date index and test each row cheaply.
+     * Full-text lexemes of title and text: CJK runs as character bigrams, other words by their first
+     * five letters. Stored (not an index expression) so inserts pay no SQL function per row and
+     * searches can walk the date index and test each row cheaply.
      */
     searchTerms: tsvector("search_terms"),
     /**

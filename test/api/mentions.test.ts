@@ -55,6 +55,8 @@ describe("full-text search", () => {
     expect(await search("q=CRASH")).toEqual([ids.english]);
     expect(await search("q=launch%20ios")).toEqual([ids.english]);
     expect(await search("q=launch%20android")).toEqual([]);
+    expect(await search("q=crashe")).toEqual([ids.english]);
+    expect(await search("q=crashed")).toEqual([]);
   });
 
   test("LIKE wildcards in a query are searched for literally", async () => {

@@ -13,11 +13,12 @@ beforeAll(async () => {
   const { watchlistId } = await seedWatchlist(env.database.sql, "喵记");
   const other = await seedWatchlist(env.database.sql, "快跑");
   // Row g is g minutes old. 卡顿 is in every 97th row (common: the walk fills a page); 闪退 only in
-  // the three oldest (rare: only the full-text index finds them). Even rows belong to 喵记.
+  // the three oldest (rare: only the full-text index finds them), with English words. Even rows
+  // belong to 喵记.
   await env.database.sql`
     insert into mentions (source, external_id, text, published_at, fingerprint, simhash, sim_bands, search_terms)
     select 'appstore', 'w' || g, t, now() - make_interval(mins => g), md5(g::text), g, '{}', public.earshot_search_vector(null, t)
-    from (select g, case when g > ${ROWS - 3}::int then '一打开就闪退了 #' || g when g % 97 = 0 then '滑动很卡顿 #' || g else '普通的评论 #' || g end as t
+    from (select g, case when g > ${ROWS - 3}::int then '一打开就闪退了 Crashes on launch #' || g when g % 97 = 0 then '滑动很卡顿 #' || g else '普通的评论 #' || g end as t
           from generate_series(1, ${ROWS}::int) g) s`;
   await env.database.sql`
     insert into mention_matches (mention_id, watchlist_id, keyword)
@@ -71,6 +72,19 @@ describe("full-text search over more rows than the newest-first walk reads", () 
     expect(inApp.length + elsewhere.length).toBe(3);
     expect(inApp.length * elsewhere.length).toBeGreaterThan(0);
     expect((await everyPage(`q=${encodeURIComponent("闪退")}&app=${encodeURIComponent("喵记")}`, 5)).ids).toEqual(inApp);
+  });
+
+  test("English words in old mentions are found by their index keys, as typed: long words by their first letters, short ones as prefixes", async () => {
+    const old = await truth(`m.text like '%Crashes%'`);
+    expect(old).toHaveLength(3);
+    for (const q of ["crashes", "CRASH", "crashe", "cras", "launch", "laun", "on"]) {
+      expect((await everyPage(`q=${encodeURIComponent(q)}`, 5)).ids, q).toEqual(old);
+    }
+    // Same index key as crashes, not the same word: the recheck drops them.
+    expect((await everyPage("q=crashed", 5)).ids).toEqual([]);
+    expect((await everyPage("q=launched", 5)).ids).toEqual([]);
+    const inApp = await truth(`m.text like '%Crashes%' and substr(m.external_id, 2)::int % 2 = 0`);
+    expect((await everyPage(`q=crashes%20launch&app=${encodeURIComponent("喵记")}`, 5)).ids).toEqual(inApp);
   });
 
 });
