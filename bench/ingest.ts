@@ -4,6 +4,9 @@
  *   npm run bench [-- --count 200000]
  *
  * 1. COPY of the generated rows into an unlogged table without indexes: the ceiling.
+ * 1b. The schema's floor: the same rows COPYed into a staging table, then written to `mentions`
+ *     with its indexes by one INSERT … SELECT, with no deduplication, matches or alerts: the most
+ *     any store design keeping this table and its indexes can reach.
  * 2. The store stage alone (dedup, upsert, matches, alert stage) on pre-scored mentions.
  * 3. Scoring alone.
  * 4. The whole pipeline (normalise, score, dedup, store, alert stage), one process, a few pages
@@ -96,6 +99,18 @@ async function backendCpuMs(sql: Sql, database: string): Promise<number> {
   return ticks * 10;
 }
 
+function copyField(v: string | null): string {
+  return v == null ? "\\N" : v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n");
+}
+
+async function copyLines(sql: Sql, table: string, lines: readonly string[]): Promise<void> {
+  const stream = await sql`copy ${sql(table)} from stdin`.writable();
+  for (const chunk of pages(lines, 5000)) {
+    if (!stream.write(`${chunk.join("\n")}\n`)) await new Promise((r) => stream.once("drain", r));
+  }
+  await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
 function nodeCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -129,17 +144,10 @@ async function main(): Promise<void> {
   try {
     const { sql, close } = openDatabase(copyDb.url, { max: 2 });
     await sql`create unlogged table copy_target (source text, external_id text, url text, author text, title text, text text, published_at timestamptz, fingerprint text)`;
-    const esc = (v: string | null) => (v == null ? "\\N" : v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n"));
     const lines = items.map(({ raw, source }) =>
-      [source, raw.externalId, raw.url, raw.author, raw.title, raw.text, raw.publishedAt!.toISOString(), "x".repeat(32)].map((v) => esc(v)).join("\t"),
+      [source, raw.externalId, raw.url, raw.author, raw.title, raw.text, raw.publishedAt!.toISOString(), "x".repeat(32)].map((v) => copyField(v)).join("\t"),
     );
-    const copy = await timed(async () => {
-      const stream = await sql`copy copy_target from stdin`.writable();
-      for (const chunk of pages(lines, 5000)) {
-        if (!stream.write(`${chunk.join("\n")}\n`)) await new Promise((r) => stream.once("drain", r));
-      }
-      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    });
+    const copy = await timed(() => copyLines(sql, "copy_target", lines));
     figures.push({ figure: "copy_ms", value: copy.ms, unit: "ms" }, { figure: "copy_rows_per_s", value: COUNT / (copy.ms / 1000), unit: "rows/s" });
     await close();
   } finally {
@@ -158,6 +166,40 @@ async function main(): Promise<void> {
     { figure: "scoring_mentions_per_s", value: COUNT / (scoring.ms / 1000), unit: "mentions/s" },
     { figure: "scoring_cpu_us_per_mention", value: ((nodeCpuMs() - scoringCpu) * 1000) / COUNT, unit: "µs" },
   );
+
+  // 1b. The schema's floor.
+  const floorDb = await scratchDatabase("floor");
+  try {
+    const { sql, close } = openDatabase(floorDb.url, { max: 2 });
+    const [app] = await sql<{ id: number }[]>`insert into apps (name) values ('bench') returning id`;
+    await sql`create unlogged table staged (source text, external_id text, url text, author text, title text, text text, language text,
+      published_at timestamptz, rating int2, sentiment_score float4, sentiment_label text, complaint bool, complaint_category text,
+      fingerprint text, simhash int8, sim_bands int[], search_terms text[])`;
+    const lines = normalised.map(({ m }, i) => {
+      const score = scoring.value[i]!;
+      return [m.source, m.externalId, m.url, m.author, m.title, m.text, score.lang, m.publishedAt?.toISOString() ?? null, m.rating?.toString() ?? null,
+        String(score.score), score.label, String(score.complaint), score.category, m.fingerprint, m.simhash.toString(),
+        `{${m.simBands.join(",")}}`, `{${m.searchTerms.map((t) => `"${t}"`).join(",")}}`].map((v) => copyField(v)).join("\t");
+    });
+    const staged = await timed(async () => {
+      await copyLines(sql, "staged", lines);
+      await sql`
+        insert into mentions (source, external_id, url, author, title, text, language, published_at, rating, sentiment_score, sentiment_label,
+          complaint, complaint_category, fingerprint, simhash, sim_bands, search_terms, app_ids)
+        select source, external_id, url, author, title, text, language, published_at, rating, sentiment_score, sentiment_label,
+          complaint, complaint_category, fingerprint, simhash, sim_bands, array_to_tsvector(search_terms), array[${app!.id}::int]
+        from staged
+        on conflict (source, external_id) do nothing`;
+    });
+    const copyMs = figures.find((f) => f.figure === "copy_ms")!.value;
+    figures.push(
+      { figure: "staged_insert_mentions_per_s", value: COUNT / (staged.ms / 1000), unit: "mentions/s" },
+      { figure: "staged_insert_vs_copy_ratio", value: copyMs / staged.ms },
+    );
+    await close();
+  } finally {
+    await floorDb.drop();
+  }
 
   // 2. The store stage alone.
   const storeDb = await scratchDatabase("store");
