@@ -110,8 +110,10 @@ export async function sweepOutbox(
         update deliveries set state = 'dead', last_error = ${error}, updated_at = now()
         where state = 'pending' and ${r.digestUntil ? sql`digest_until = ${r.digestUntil} and channel_id = ${r.channelId}` : sql`id = ${r.id}`}`;
       result.dead += dead.count;
-    } else if (state === "completed") {
-      // Joined a digest window after its job ran: send it on its own, now.
+    } else if (state === "completed" || state === "unknown") {
+      // Completed: it joined a digest window after its job ran, so send it on its own, now.
+      // Unknown: Redis kept the job's record but lost the list that held it (a partial loss), so
+      // no worker will ever pick it up, and adding the same id again would be a no-op.
       await job.remove().catch(() => {});
       missing.push(r);
     }

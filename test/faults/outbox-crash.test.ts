@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { runCrawl } from "../../jobs/crawl.ts";
+import { enqueueDeliveries, notifyJobId, type PendingDelivery } from "../../src/alerts/enqueue.ts";
 import { createAlertStage } from "../../src/alerts/outbox.ts";
 import { notifyQueue, redisConnection } from "../../src/queues.ts";
 import { spawnWorker, waitFor } from "../helpers/child.ts";
 import { createCrawlTestEnv, type CrawlTestEnv } from "../helpers/crawl.ts";
 import { deleteKeys } from "../helpers/env.ts";
 import { startReceiver, type Receiver } from "../alerts/receiver.ts";
-import { rule, watch, webhookChannel } from "../alerts/support.ts";
+import { fastAlertConfig, rule, watch, webhookChannel } from "../alerts/support.ts";
 
 let env: CrawlTestEnv;
 let receiver: Receiver;
@@ -85,6 +86,37 @@ it("re-enqueues pending deliveries whose jobs Redis lost, and delivers each once
   const keys = receiver.received.filter((r) => r.url === "/lost").map((r) => String(r.headers["idempotency-key"]));
   expect(new Set(keys).size).toBe(keys.length);
   expect(keys).toHaveLength(2);
+  worker.kill("SIGTERM");
+  await new Promise((res) => worker.once("exit", res));
+});
+
+// Injects: Redis keeps a notify job's record but loses the list that held it (a partial loss), so
+// no worker would ever take it and adding the same id again does nothing. Asserts: a worker's
+// sweep replaces the orphaned job and the delivery is sent once.
+it("replaces a notify job whose record survived but whose queue list was lost, and delivers it once", async () => {
+  const w = await watch(sql(), env.database.db, "孤儿App");
+  const ch = await webhookChannel(sql(), `${receiver.url}/orphan`);
+  await rule(sql(), { kind: "keyword", watchlistId: w, channelIds: [ch], params: { words: ["盗号"] } });
+  const { store, matched, review } = await import("../alerts/support.ts");
+  // No worker runs now, so nothing listens for the commit: the delivery stays pending, unqueued.
+  await store(sql(), w, matched(["盗号"], review("账号被盗号了，客服不理")), "weibo");
+  const pending = await sql()<PendingDelivery[]>`
+    select d.id, d.alert_id as "alertId", d.channel_id as "channelId", a.watchlist_id as "watchlistId", d.digest_until as "digestUntil"
+    from deliveries d join alerts a on a.id = d.alert_id where a.watchlist_id = ${w}`;
+  expect(pending).toHaveLength(1);
+
+  const connection = redisConnection(env.config.redisUrl);
+  const queue = notifyQueue(env.config, connection);
+  expect(await enqueueDeliveries(queue, pending, fastAlertConfig)).toBe(1);
+  await env.redis.lrem(queue.keys.wait!, 0, notifyJobId(pending[0]!));
+  expect(await (await queue.getJob(notifyJobId(pending[0]!)))!.getState()).toBe("unknown");
+  await queue.close();
+  connection.disconnect();
+
+  const worker = spawnWorker(childEnv());
+  children.push(worker);
+  await waitFor(async () => (await sql()`select d.state from deliveries d join alerts a on a.id = d.alert_id where a.watchlist_id = ${w}`)[0]?.state === "delivered", "the orphaned delivery", 60_000);
+  expect(receiver.received.filter((r) => r.url === "/orphan")).toHaveLength(1);
   worker.kill("SIGTERM");
   await new Promise((res) => worker.once("exit", res));
 });
