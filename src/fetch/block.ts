@@ -17,11 +17,14 @@ export function blockedStatusReason(status: number): string | null {
   return BLOCK_STATUSES[status] ?? null;
 }
 
-/** Hosts that only ever serve login, visitor-cookie or captcha pages. */
-const WALL_HOST = /^(passport|login|signin|sso|visitor|wappass|captcha|verify|sec)\./i;
-/** Paths of login walls, visitor systems and "are you a robot" pages. */
+/**
+ * Hosts that only ever serve login, visitor-cookie, consent or captcha pages (Google's
+ * accounts.* and its cookie-consent consent.*, Apple's idmsa.* sign-in).
+ */
+const WALL_HOST = /^(passport|login|signin|sso|visitor|wappass|captcha|verify|sec|accounts|consent|idmsa)\./i;
+/** Paths of login walls (Google's /ServiceLogin too), visitor systems and "are you a robot" pages. */
 const WALL_PATH =
-  /\/(login|signin|sign_in|sign-in|passport|visitor|captcha|verify|verification|security[-_]?check|sorry|challenge|antispider|anti_spider)(\b|\/|\.|$)/i;
+  /\/(login|signin|sign_in|sign-in|servicelogin|passport|visitor|captcha|verify|verification|security[-_]?check|sorry|challenge|antispider|anti_spider)(\b|\/|\.|$)/i;
 
 /** Why a redirect target is a login, visitor or captcha wall, or null when it looks like content. */
 export function wallRedirectReason(location: URL): string | null {

@@ -9,6 +9,7 @@ import {
   TransientFetchError,
   UsageError,
 } from "../../src/errors.ts";
+import { wallRedirectReason } from "../../src/fetch/block.ts";
 import type { FetchLogEntry } from "../../src/fetch/types.ts";
 import { deleteKeys, makeFetcher, rejection, startServer, uniquePrefix, type FetcherHarness, type TestServer } from "./support.ts";
 
@@ -258,6 +259,20 @@ describe("blocked answers", () => {
     expect(err).toBeInstanceOf(BlockedError);
     expect((err as BlockedError).details).toMatchObject({ status: 302 });
     expect((err as BlockedError).details.reason).toMatch(/login, visitor or captcha page \(passport\.weibo\.com\/visitor\/visitor\)/);
+  });
+
+  it("recognises the account, consent and sign-in walls of Google and Apple, and not a content path", () => {
+    for (const to of [
+      "https://accounts.google.com/ServiceLogin?continue=https://play.google.com/store/apps",
+      "https://consent.google.com/ml?continue=https://play.google.com/store/apps/details",
+      "https://play.google.com/ServiceLogin?hl=en",
+      "https://idmsa.apple.com/appleauth/auth/signin",
+    ]) {
+      expect(wallRedirectReason(new URL(to)), to).toMatch(/login, visitor or captcha page/);
+    }
+    for (const to of ["https://play.google.com/store/apps/details?id=com.example", "https://apps.apple.com/cn/app/id123", "https://example.com/topic/loginless-mode"]) {
+      expect(wallRedirectReason(new URL(to)), to).toBeNull();
+    }
   });
 
   it("treats a redirect to a login path as blocked, before following it", async () => {
