@@ -11,7 +11,6 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
-import { loadAlertConfig } from "../src/alerts/config.ts";
 import { createAlertStage } from "../src/alerts/outbox.ts";
 import { addChannel, addRule } from "../src/alerts/repo.ts";
 import { startAlerting } from "../src/alerts/runtime.ts";
@@ -55,7 +54,7 @@ const app = await upsertApp(database.db, { name: "BenchApp" });
 const watchlist = await createWatchlist(database.db, { appId: app.id, keywords: [], sources: ["appstore"], intervalSec: 900, enabled: false, by: "bench" });
 const channel = await addChannel(database.sql, { name: "bench", kind: "webhook", target: url, secret: "bench-secret", allowPrivateTargets: true, allowInsecure: true, by: "bench" });
 await addRule(database.sql, { kind: "low_rating", watchlistId: watchlist.id, channelIds: [channel.id], by: "bench" });
-const alertConfig = loadAlertConfig();
+const alertConfig = config.alerts;
 const alerting = await startAlerting(config, { database, logger, alertConfig, checks: false });
 const stage = createAlertStage();
 // Texts never count as reposts of each other here: every mention must alert.

@@ -7,7 +7,6 @@ import { parseDuration } from "../config.ts";
 import type { AlertState } from "../db/schema.ts";
 import { UsageError } from "../errors.ts";
 import { notifyQueue, redisConnection } from "../queues.ts";
-import { loadAlertConfig } from "./config.ts";
 import { closeHttpAgents } from "./http.ts";
 import {
   ackAlert,
@@ -201,7 +200,7 @@ export function registerAlertCommands(program: Command): void {
     .action(async (text: string) => {
       await withDatabase(async ({ sql }) => {
         try {
-          const r = await testChannel(sql, id(text, "ID"), loadAlertConfig().timeoutMs);
+          const r = await testChannel(sql, id(text, "ID"), getConfig().alerts.timeoutMs);
           console.log(`test message delivered${r.status !== null ? ` (status ${r.status})` : ""} in ${r.ms} ms`);
         } finally {
           await closeHttpAgents();
@@ -290,7 +289,7 @@ export function registerAlertCommands(program: Command): void {
         const connection = redisConnection(config.redisUrl);
         const queue = notifyQueue(config, connection);
         try {
-          const n = await retryAlert(sql, queue, id(text, "ID"), loadAlertConfig());
+          const n = await retryAlert(sql, queue, id(text, "ID"), config.alerts);
           console.log(n ? `${n} dead deliver${n === 1 ? "y" : "ies"} of alert ${text} queued again` : `alert ${text} has no dead deliveries`);
         } finally {
           await queue.close();

@@ -1,8 +1,5 @@
-import { loadConfig, type Config } from "../config.ts";
+import type { Config } from "../config.ts";
 
 /** Alert delivery settings: part of the one configuration schema in src/config.ts. */
 export type AlertConfig = Config["alerts"];
 
-export function loadAlertConfig(env: NodeJS.ProcessEnv = process.env): AlertConfig {
-  return loadConfig(env).alerts;
-}

@@ -6,7 +6,7 @@ import { runSweepOutbox, SWEEP_OUTBOX_JOB } from "../../jobs/sweep-outbox.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { ALERT_CHECKS_QUEUE, NOTIFY_QUEUE, alertChecksQueue, notifyQueue, redisConnection, type NotifyQueue } from "../queues.ts";
-import { loadAlertConfig, type AlertConfig } from "./config.ts";
+import type { AlertConfig } from "./config.ts";
 import { enqueueRange, sweepOutbox } from "./enqueue.ts";
 import { closeHttpAgents } from "./http.ts";
 import { OUTBOX_CHANNEL } from "./outbox.ts";
@@ -14,7 +14,7 @@ import { OUTBOX_CHANNEL } from "./outbox.ts";
 export interface AlertingOptions {
   database: Database;
   logger: Logger;
-  /** @default loadAlertConfig() */
+  /** @default config.alerts */
   alertConfig?: AlertConfig;
   /** Where the console channel prints. @default stdout */
   print?: (line: string) => void;
@@ -36,7 +36,7 @@ export interface RunningAlerting {
  */
 export async function startAlerting(config: Readonly<Config>, options: AlertingOptions): Promise<RunningAlerting> {
   const { database, logger } = options;
-  const configured = options.alertConfig ?? loadAlertConfig();
+  const configured = options.alertConfig ?? config.alerts;
   // LISTEN needs a connection of its own. With a single-connection database (the demo's embedded
   // Postgres) the sweeper does the enqueueing instead, every second and without a grace period.
   const listen = config.dbPoolSize > 1;

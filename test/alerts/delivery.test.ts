@@ -226,3 +226,15 @@ describe("noise control", () => {
     expect(held.delay + held.timestamp).toBeGreaterThan(Date.now() + 3600_000);
   });
 });
+
+describe("configuration", () => {
+  it("takes its delivery settings from the configuration it is started with, not from the environment", async () => {
+    expect(process.env.EARSHOT_NOTIFY_CONCURRENCY).toBeUndefined();
+    const own = await startAlerting({ ...env.config, alerts: { ...env.config.alerts, concurrency: 7 } }, { database: env.database, logger: silent, checks: false });
+    try {
+      expect(own.worker.opts.concurrency).toBe(7);
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { loadAlertConfig } from "../../alerts/config.ts";
 import { ackAlert, addChannel, addRule, deliveryLogOf, listChannels, listRules, removeChannel, removeRule, resolveAlert, retryAlert, testChannel } from "../../alerts/repo.ts";
 import { parseRuleParams } from "../../alerts/rules.ts";
 import { alertRuleKinds, alertRules, alertSeverities, channels } from "../../db/schema.ts";
@@ -60,7 +59,7 @@ function likePattern(s: string): string {
 /** /api/rules and /api/channels (admins) and /api/alerts, the operators' inbox. */
 export async function alertRoutes(api: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { db, sql: pg } = ctx.database;
-  const alertConfig = loadAlertConfig();
+  const alertConfig = ctx.config.alerts;
   let notify: { queue: NotifyQueue; close(): Promise<void> } | null = null;
   const notifyQ = () => {
     if (!notify) {
