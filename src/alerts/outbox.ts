@@ -26,6 +26,7 @@ export interface AlertCandidate {
 }
 
 const T = { text: 25, int: 23, int8: 20 } as const;
+const COOLDOWN_LOCK_SPACE = 0x636f6f6c; // "cool"
 
 /**
  * Writes alerts and their deliveries in one statement, inside the caller's transaction: existing
@@ -38,6 +39,16 @@ export async function writeAlerts(tx: TransactionSql, candidates: readonly Alert
   const rows = candidates.filter((c) => !seen.has(c.dedupKey) && seen.add(c.dedupKey));
   if (rows.length === 0) return 0;
   const col = <V>(f: (c: AlertCandidate) => V) => rows.map(f) as never[];
+  // Two workers storing posts of the same author (or thread) at once would each see no earlier
+  // alert in the other's uncommitted transaction: a lock per (rule, cooldown key), held to
+  // commit, makes the second wait and then see the first, so a cooldown holds across workers.
+  const cooling = [...new Set(rows.filter((c) => c.cooldownKey !== null && c.cooldownSec > 0 && c.suppressed === null).map((c) => `${c.ruleId}:${c.cooldownKey}`))];
+  if (cooling.length > 0) {
+    await tx`
+      select count(*) from (
+        select pg_advisory_xact_lock(${COOLDOWN_LOCK_SPACE}::int, k)
+        from (select distinct hashtext(x) as k from unnest(${tx.array(cooling, T.text)}::text[]) x) keys order by k) l`;
+  }
   const [result] = await tx<{ alerts: number }[]>`
     with u as (
       select * from unnest(

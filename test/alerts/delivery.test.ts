@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver } from "../../src/alerts/delivery.ts";
+import { writeAlerts } from "../../src/alerts/outbox.ts";
+import { cooldownKey, mentionDedupKey, mentionPayload } from "../../src/alerts/rules.ts";
 import { updateAlertSettings, retryAlert } from "../../src/alerts/repo.ts";
 import { startAlerting, type RunningAlerting } from "../../src/alerts/runtime.ts";
 import { waitFor } from "../helpers/child.ts";
@@ -173,6 +175,39 @@ describe("noise control", () => {
     const rows = await sql()`select payload->'mention'->>'author' as author, suppressed from alerts where watchlist_id = ${w} order by id`;
     expect(rows.map((r) => [r.author, r.suppressed])).toEqual([["angry", null], ["angry", "cooldown"], ["angry", "cooldown"], ["calm", null]]);
     await waitFor(() => hooksFor("/cool").length === 2, "two deliveries");
+  });
+
+  // Injects: a page whose alert is written but not yet committed while a second worker stores
+  // another post of the same author. Asserts: the second waits and is suppressed by the first.
+  it("keeps a cooldown across two transactions storing the same author's posts at once", async () => {
+    const w = await watch(sql(), env.database.db, "并发冷却App");
+    const ch = await webhookChannel(sql(), `${receiver.url}/cool-race`);
+    const ruleId = await rule(sql(), { kind: "low_rating", watchlistId: w, channelIds: [ch], cooldownSec: 3600, cooldownBy: "author" });
+    // A mention stored by another watchlist (no rules there), then alerted by hand in an open transaction.
+    const other = await watch(sql(), env.database.db, "并发冷却App-其他");
+    const first = (await store(sql(), other, matched([""], review("第一条差评", { rating: 1, author: "racer" })))).inserted[0]!;
+    let commitFirst!: () => void;
+    const gate = new Promise<void>((r) => (commitFirst = r));
+    const mentionRule = { id: ruleId, kind: "low_rating" as const, severity: "warning" as const, params: {}, cooldownSec: 3600, cooldownBy: "author" as const };
+    let written!: () => void;
+    const firstWritten = new Promise<void>((r) => (written = r));
+    const firstTx = sql().begin(async (tx) => {
+      await writeAlerts(tx, [{
+        ruleId, watchlistId: w, kind: "low_rating", severity: "warning", mentionId: first.id, dedupKey: mentionDedupKey(ruleId, first),
+        cooldownKey: cooldownKey(mentionRule, first), cooldownSec: 3600, suppressed: null, digestMinutes: 0,
+        payload: mentionPayload("low_rating", "并发冷却App", first, { matchedKeywords: [] }),
+      }]);
+      written();
+      await gate;
+    });
+    await firstWritten;
+    const second = store(sql(), w, matched([""], review("第二条差评", { rating: 1, author: "racer" })));
+    await new Promise((r) => setTimeout(r, 300));
+    commitFirst();
+    await firstTx;
+    await second;
+    const rows = await sql()`select mention_id, suppressed from alerts where rule_id = ${ruleId} order by id`;
+    expect(rows.map((r) => r.suppressed)).toEqual([null, "cooldown"]);
   });
 
   it("records alerts of a muted watchlist without delivering them", async () => {
