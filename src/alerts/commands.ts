@@ -22,6 +22,7 @@ import {
   retryAlert,
   testChannel,
   updateAlertSettings,
+  updateChannel,
 } from "./repo.ts";
 import { parseSeverity } from "./rules.ts";
 
@@ -57,9 +58,15 @@ function list(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-function readSecret(opts: { secret?: string; secretStdin?: boolean }): string | undefined {
+function readSecret(opts: { secret?: string | boolean; secretStdin?: boolean }): string | undefined {
   if (opts.secretStdin) return readFileSync(0, "utf8").trim() || undefined;
-  return opts.secret;
+  return typeof opts.secret === "string" ? opts.secret : undefined;
+}
+
+function yesNo(value: string | undefined, what: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === "yes" || value === "no") return value === "yes";
+  throw new UsageError(`${what}: "${value}" is not yes or no`);
 }
 
 /** `earshot rule|channel|alerts …`: admins configure rules and channels; operators work alerts. */
@@ -176,6 +183,38 @@ export function registerAlertCommands(program: Command): void {
         console.log(`channel ${c.id} added`);
         if (generated) console.error(`signing secret (shown once; the receiver verifies X-Earshot-Signature with it): ${secret}`);
         console.log(c.id);
+      });
+    });
+  channel
+    .command("update <id>")
+    .description("change a channel in place (its rules keep it): a new URL is checked as on add")
+    .option("--name <name>", "a new name")
+    .option("--url <url>", "a new webhook URL or smtps:// server")
+    .option("--secret <secret>", "a new signing secret or SMTP password (rotation)")
+    .option("--secret-stdin", "read the new secret from standard input instead")
+    .option("--no-secret", "remove the secret")
+    .option("--from <address>", "email: sender")
+    .option("--to <list>", "email: recipients, comma-separated")
+    .addOption(new Option("--format <f>", "feishu: card or text").choices(["card", "text"]))
+    .option("--allow-private-targets <yes|no>", "allow loopback, private, link-local and metadata addresses")
+    .option("--allow-insecure <yes|no>", "allow http:// (and SMTP without STARTTLS)")
+    .action(async (text: string, opts) => {
+      const secret = opts.secret === false ? null : readSecret(opts);
+      const settings: Record<string, unknown> = {};
+      if (opts.from !== undefined) settings.from = opts.from;
+      if (opts.to !== undefined) settings.to = list(opts.to);
+      if (opts.format !== undefined) settings.format = opts.format;
+      await withDatabase(async ({ sql }) => {
+        const found = await updateChannel(sql, id(text, "ID"), {
+          name: opts.name,
+          target: opts.url,
+          secret,
+          settings: Object.keys(settings).length > 0 ? settings : undefined,
+          allowPrivateTargets: yesNo(opts.allowPrivateTargets, "--allow-private-targets"),
+          allowInsecure: yesNo(opts.allowInsecure, "--allow-insecure"),
+        });
+        if (!found) throw new UsageError(`channel ${text} does not exist`);
+        console.log(`channel ${text} updated`);
       });
     });
   channel

@@ -28,30 +28,75 @@ export function parseChannelKind(kind: string): ChannelKind {
   return kind as ChannelKind;
 }
 
-/** Saves a channel after checking its target (scheme, and every address its host resolves to). */
+/** The channel's target once checked (scheme, and every address its host resolves to). */
+async function checkedTarget(kind: ChannelKind, target: string | undefined, policy: { allowPrivateTargets: boolean; allowInsecure: boolean }): Promise<string> {
+  const sender = senderFor(kind);
+  if (!sender.schemes) return "console";
+  if (!target) throw new UsageError(`url: a ${kind} channel needs its ${kind === "email" ? "smtps:// server" : "webhook"} URL`);
+  try {
+    return (await validateTarget(target, policy, sender.schemes)).toString();
+  } catch (err) {
+    throw new UsageError(`url: ${(err as Error).message}`);
+  }
+}
+
+async function checkedName(sql: Sql, name: string, id: number | null): Promise<string> {
+  const trimmed = name.trim();
+  if (!trimmed) throw new UsageError("name: give the channel a name");
+  const [dup] = await sql`select id from channels where name = ${trimmed} and id is distinct from ${id}::int`;
+  if (dup) throw new UsageError(`name: a channel named "${trimmed}" exists already (id ${dup.id})`);
+  return trimmed;
+}
+
+/** Saves a channel after checking its target. */
 export async function addChannel(sql: Sql, input: ChannelInput): Promise<{ id: number }> {
   const kind = parseChannelKind(input.kind);
-  const sender = senderFor(kind);
   const policy = { allowPrivateTargets: Boolean(input.allowPrivateTargets), allowInsecure: Boolean(input.allowInsecure) };
-  let target = "console";
-  if (sender.schemes) {
-    if (!input.target) throw new UsageError(`url: a ${kind} channel needs its ${kind === "email" ? "smtps:// server" : "webhook"} URL`);
-    try {
-      target = (await validateTarget(input.target, policy, sender.schemes)).toString();
-    } catch (err) {
-      throw new UsageError(`url: ${(err as Error).message}`);
-    }
-  }
-  const settings = sender.parseSettings(input.settings ?? {});
-  const name = input.name.trim();
-  if (!name) throw new UsageError("name: give the channel a name");
-  const [dup] = await sql`select id from channels where name = ${name}`;
-  if (dup) throw new UsageError(`name: a channel named "${name}" exists already (id ${dup.id})`);
+  const target = await checkedTarget(kind, input.target, policy);
+  const settings = senderFor(kind).parseSettings(input.settings ?? {});
+  const name = await checkedName(sql, input.name, null);
   const [row] = await sql<{ id: number }[]>`
     insert into channels (name, kind, target, settings, secret, allow_private_targets, allow_insecure, created_by)
     values (${name}, ${kind}, ${target}, ${JSON.stringify(settings)}::jsonb, ${input.secret ?? null}, ${policy.allowPrivateTargets}, ${policy.allowInsecure}, ${input.by})
     returning id`;
   return row!;
+}
+
+/** What an admin may change on a channel; its kind stays (another kind is another channel). */
+export interface ChannelPatch {
+  name?: string | undefined;
+  target?: string | undefined;
+  /** A new secret (a rotated webhook or SMTP secret); null removes it. */
+  secret?: string | null | undefined;
+  /** Merged into the current settings. */
+  settings?: Record<string, unknown> | undefined;
+  allowPrivateTargets?: boolean | undefined;
+  allowInsecure?: boolean | undefined;
+  enabled?: boolean | undefined;
+}
+
+/**
+ * Changes a channel in place, so its rules keep pointing at it; deliveries not yet sent go to the
+ * new target. The target is checked again whenever it or the policy changes: narrowing the policy
+ * must not leave a private or plain-http target behind. Returns false when there is no such channel.
+ */
+export async function updateChannel(sql: Sql, id: number, patch: ChannelPatch): Promise<boolean> {
+  const [c] = await sql<{ kind: ChannelKind; target: string; settings: Record<string, unknown>; allowPrivateTargets: boolean; allowInsecure: boolean }[]>`
+    select kind, target, settings, allow_private_targets as "allowPrivateTargets", allow_insecure as "allowInsecure" from channels where id = ${id}`;
+  if (!c) return false;
+  const policy = { allowPrivateTargets: patch.allowPrivateTargets ?? c.allowPrivateTargets, allowInsecure: patch.allowInsecure ?? c.allowInsecure };
+  const recheck = patch.target !== undefined || patch.allowPrivateTargets !== undefined || patch.allowInsecure !== undefined;
+  const target = recheck ? await checkedTarget(c.kind, patch.target ?? c.target, policy) : c.target;
+  const settings = patch.settings ? senderFor(c.kind).parseSettings({ ...c.settings, ...patch.settings }) : c.settings;
+  const name = patch.name !== undefined ? await checkedName(sql, patch.name, id) : null;
+  await sql`
+    update channels set
+      name = coalesce(${name}, name), target = ${target}, settings = ${JSON.stringify(settings)}::jsonb,
+      secret = case when ${patch.secret !== undefined} then ${patch.secret ?? null} else secret end,
+      allow_private_targets = ${policy.allowPrivateTargets}, allow_insecure = ${policy.allowInsecure},
+      enabled = coalesce(${patch.enabled ?? null}::bool, enabled), updated_at = now()
+    where id = ${id}`;
+  return true;
 }
 
 /** Channels as operators may see them: the target redacted, the secret only as "set". */

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.ts";
 import { createTestEnv, type TestEnv } from "../helpers/env.ts";
@@ -58,6 +59,28 @@ it("lets an admin add a channel and a rule, test the channel, and never shows th
   const bad = await earshot("rule", "add", "--watch", String(w), "--kind", "keyword");
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/words/);
+});
+
+it("lets an admin move a channel to a new URL and rotate its secret in place, with the new URL checked", async () => {
+  const added = await earshot("channel", "add", "--name", "moving", "--kind", "webhook", "--url", `http://127.0.0.1:${receiver.port}/old`, "--secret", "old-secret", "--allow-insecure", "--allow-private-targets");
+  const channelId = added.stdout.trim().split("\n").at(-1)!;
+  const moved = await earshot("channel", "update", channelId, "--url", `http://127.0.0.1:${receiver.port}/new`, "--secret", "new-secret-2");
+  expect(moved.code, moved.stderr).toBe(0);
+  await earshot("channel", "test", channelId);
+  const hit = receiver.received.at(-1)!;
+  expect(hit.url).toBe("/new");
+  const signature = createHmac("sha256", "new-secret-2").update(`${hit.headers["x-earshot-timestamp"]}.${hit.body}`).digest("hex");
+  expect(hit.headers["x-earshot-signature"]).toBe(`sha256=${signature}`);
+
+  // Narrowing the policy re-checks the target it would leave in place.
+  const narrowed = await earshot("channel", "update", channelId, "--allow-private-targets", "no");
+  expect(narrowed.code).toBe(2);
+  expect(narrowed.stderr).toMatch(/url: .*allowPrivateTargets/);
+  expect((await earshot("channel", "update", "99999", "--name", "x")).stderr).toMatch(/channel 99999 does not exist/);
+  const unsigned = await earshot("channel", "update", channelId, "--no-secret", "--name", "moved");
+  expect(unsigned.code, unsigned.stderr).toBe(0);
+  const listed = JSON.parse((await earshot("channel", "list", "--json")).stdout.split("\n").find((l) => l.includes('"moved"'))!);
+  expect(listed).toMatchObject({ id: Number(channelId), name: "moved", hasSecret: false, allowPrivateTargets: true });
 });
 
 it("lets an operator list, acknowledge and resolve alerts, recording who and when", async () => {

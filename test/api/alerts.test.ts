@@ -39,6 +39,27 @@ describe("rules and channels", () => {
     const log = await env.call("GET", `/api/audit?entity=rule&entityId=${rule.json.id}`);
     expect(log.json.map((e: { action: string }) => e.action)).toEqual(["enable", "disable", "update", "create"]);
   });
+
+  test("admins change a channel's target and secret in place; the new target is checked and the secret never shown", async () => {
+    const hook = await env.call("POST", "/api/channels", { body: { name: "team hook", kind: "webhook", target: "https://93.184.215.14/a", secret: "first-secret", allowPrivateTargets: false } });
+    expect(hook.status, hook.text).toBe(201);
+    const id = hook.json.id;
+    const toPrivate = await env.call("PATCH", `/api/channels/${id}`, { body: { target: "http://169.254.169.254/latest" } });
+    expect(toPrivate.status).toBe(400);
+    expect(toPrivate.json.field).toBe("url");
+    const moved = await env.call("PATCH", `/api/channels/${id}`, { body: { target: "https://93.184.215.14/b/tok3n", secret: "second-secret" } });
+    expect(moved.status, moved.text).toBe(200);
+    expect(moved.json).toMatchObject({ id, name: "team hook", hasSecret: true });
+    expect(moved.text).not.toContain("second-secret");
+    expect(moved.text).not.toContain("tok3n");
+    const [row] = await env.database.sql`select target, secret from channels where id = ${id}`;
+    expect(row).toEqual({ target: "https://93.184.215.14/b/tok3n", secret: "second-secret" });
+    expect((await env.call("PATCH", `/api/channels/${id}`, { body: { kind: "slack" } })).status).toBe(400);
+    expect((await env.call("PATCH", `/api/channels/${id}`, { role: "operator", body: { secret: null } })).status).toBe(403);
+    const audit = await env.call("GET", `/api/audit?entity=channel&entityId=${id}`);
+    expect(audit.json.map((e: { action: string }) => e.action)).toEqual(["update", "create"]);
+    expect(audit.text).not.toContain("second-secret");
+  });
 });
 
 describe("inbox", () => {

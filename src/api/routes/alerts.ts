@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { ackAlert, addChannel, addRule, deliveryLogOf, listChannels, listRules, removeChannel, removeRule, resolveAlert, retryAlert, testChannel } from "../../alerts/repo.ts";
+import { ackAlert, addChannel, addRule, deliveryLogOf, listChannels, listRules, removeChannel, removeRule, resolveAlert, retryAlert, testChannel, updateChannel } from "../../alerts/repo.ts";
 import { parseRuleParams } from "../../alerts/rules.ts";
 import { alertRuleKinds, alertRules, alertSeverities, channels } from "../../db/schema.ts";
 import { notifyQueue, redisConnection, type NotifyQueue } from "../../queues.ts";
@@ -37,7 +37,17 @@ const channelBody = z
     allowInsecure: z.boolean().optional(),
   })
   .strict();
-const channelPatch = z.object({ name: z.string().trim().min(1).max(100).optional(), enabled: z.boolean().optional() }).strict();
+const channelPatch = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    enabled: z.boolean().optional(),
+    target: z.string().optional().describe("a new webhook or smtps:// URL, checked as on creation"),
+    secret: z.string().nullable().optional().describe("a new secret; null removes it"),
+    settings: z.record(z.string(), z.unknown()).optional().describe("merged into the current settings"),
+    allowPrivateTargets: z.boolean().optional(),
+    allowInsecure: z.boolean().optional(),
+  })
+  .strict();
 
 const inboxQuery = z
   .object({
@@ -139,7 +149,7 @@ export async function alertRoutes(api: FastifyInstance, ctx: ApiContext): Promis
     return reply.status(201).send(after);
   });
 
-  api.patch("/channels/:id", { config: { roles: R.admin }, schema: meta("channels", "Rename, disable or enable a channel (a new target is a new channel)", { params: true, body: channelPatch }) }, async (request) => {
+  api.patch("/channels/:id", { config: { roles: R.admin }, schema: meta("channels", "Change a channel in place: name, target, secret, settings, policy, enabled (its rules keep it)", { params: true, body: channelPatch }) }, async (request) => {
     const id = idOf(request);
     const b = parseInput(channelPatch, request.body);
     const before = await getChannel(id);
@@ -148,7 +158,7 @@ export async function alertRoutes(api: FastifyInstance, ctx: ApiContext): Promis
       const [dup] = await db.select({ id: channels.id }).from(channels).where(eq(channels.name, b.name));
       if (dup) throw new ApiError(409, `name: a channel named "${b.name}" exists already (id ${dup.id})`, "name");
     }
-    await db.update(channels).set({ ...b, updatedAt: new Date() }).where(eq(channels.id, id));
+    await updateChannel(pg, id, b);
     const after = await getChannel(id);
     await audit(ctx, request, { action: "update", entity: "channel", entityId: id, before, after });
     return after;
