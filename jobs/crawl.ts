@@ -29,6 +29,8 @@ export interface CrawlJobData {
   source: string;
   /** schedule, manual or demo. @default "schedule" */
   trigger?: string;
+  /** On scheduled jobs: the retry policy ("5x30000") their scheduler was written with. */
+  retry?: string;
 }
 
 export interface CrawlJobResult {

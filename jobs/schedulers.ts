@@ -2,7 +2,7 @@ import type { IRedisClient } from "bullmq";
 import type { Db } from "../src/db/client.ts";
 import { listWatchlists } from "../src/db/repo/watchlists.ts";
 import { SCHEDULE_BUCKET, scheduleDigests, scheduledWatchlistsIn } from "../src/watchlists.ts";
-import { crawlJobOptions, schedulerId, type CrawlQueue } from "../src/queues.ts";
+import { schedulerId, type CrawlQueue } from "../src/queues.ts";
 import type { CrawlJobData } from "./crawl.ts";
 import { getSource, sourceIds } from "../src/sources/index.ts";
 
@@ -71,10 +71,11 @@ function addWanted(desired: Map<string, Want>, w: { id: number; sources: string[
 /** Upserts the desired schedulers that differ from what Redis holds and removes the existing ones not desired. */
 async function apply(queue: CrawlQueue, desired: Map<string, Want>, existing: Map<string, Have>, removable: (id: string) => boolean): Promise<ReconcileResult> {
   const result: ReconcileResult = { created: 0, updated: 0, removed: 0, unchanged: 0 };
+  const template = templateOf(queue);
   const upserts: { id: string; want: Want; update: boolean }[] = [];
   for (const [id, want] of desired) {
     const have = existing.get(id);
-    if (have && have.every === String(want.every) && have.data === JSON.stringify(templateData(want))) result.unchanged++;
+    if (have && have.every === String(want.every) && have.data === JSON.stringify(template.data(want))) result.unchanged++;
     else upserts.push({ id, want, update: Boolean(have) });
   }
   const removals = [...existing.keys()].filter((id) => removable(id) && !desired.has(id));
@@ -83,7 +84,7 @@ async function apply(queue: CrawlQueue, desired: Map<string, Want>, existing: Ma
     await queue.upsertJobScheduler(
       id,
       { every: want.every },
-      { name: "crawl", data: templateData(want), opts: crawlJobOptions },
+      { name: "crawl", data: template.data(want), opts: template.opts },
     );
     if (update) result.updated++;
     else result.created++;
@@ -118,8 +119,18 @@ async function writeDigests(queue: CrawlQueue, digests: Map<number, string | nul
   await multi.exec();
 }
 
-function templateData(want: { watchlistId: number; source: string }): CrawlJobData {
-  return { watchlistId: want.watchlistId, source: want.source, trigger: "schedule" };
+/**
+ * The job a scheduler makes: its data, and the retry policy the queue was configured with. The
+ * data names that policy, so a changed EARSHOT_CRAWL_ATTEMPTS or _BACKOFF reads as a changed
+ * scheduler and the next full reconcile (at worker start) rewrites every one.
+ */
+function templateOf(queue: CrawlQueue) {
+  const { attempts, backoff, removeOnComplete, removeOnFail } = queue.defaultJobOptions;
+  const retry = `${attempts ?? 1}x${typeof backoff === "object" ? backoff.delay : (backoff ?? 0)}`;
+  return {
+    data: (want: { watchlistId: number; source: string }): CrawlJobData => ({ watchlistId: want.watchlistId, source: want.source, trigger: "schedule", retry }),
+    opts: { attempts, backoff, removeOnComplete, removeOnFail },
+  };
 }
 
 /**

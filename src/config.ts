@@ -35,6 +35,10 @@ const envSchema = z.object({
   EARSHOT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** Crawl jobs one worker process runs at once. */
   EARSHOT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /** Tries of a crawl job that failed for a transient reason (a network error, a 5xx, a lost connection). */
+  EARSHOT_CRAWL_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** First wait before a crawl job is tried again; it doubles each try, with jitter. */
+  EARSHOT_CRAWL_BACKOFF: duration.prefault("30s"),
   /** How often a worker checks for jobs whose worker died (stalled-job recovery). */
   EARSHOT_STALLED_INTERVAL: duration.prefault("30s"),
   /** How long a worker's lock on a job lasts without renewal. */
@@ -199,6 +203,8 @@ export interface Config {
   queuePrefix: string;
   dbPoolSize: number;
   workerConcurrency: number;
+  /** Retries of failed crawl jobs: written into every job and job scheduler. */
+  crawlRetry: { attempts: number; backoffMs: number };
   stalledIntervalMs: number;
   lockDurationMs: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
@@ -262,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     queuePrefix: e.EARSHOT_QUEUE_PREFIX,
     dbPoolSize: e.EARSHOT_DB_POOL_SIZE,
     workerConcurrency: e.EARSHOT_WORKER_CONCURRENCY,
+    crawlRetry: Object.freeze({ attempts: e.EARSHOT_CRAWL_ATTEMPTS, backoffMs: e.EARSHOT_CRAWL_BACKOFF }),
     stalledIntervalMs: e.EARSHOT_STALLED_INTERVAL,
     lockDurationMs: e.EARSHOT_LOCK_DURATION,
     logLevel: e.LOG_LEVEL,

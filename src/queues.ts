@@ -17,7 +17,7 @@ export function crawlQueue(config: Readonly<Config>, connection: Redis): CrawlQu
   return new Queue<CrawlJobData, CrawlJobResult, string>(CRAWL_QUEUE, {
     connection,
     prefix: config.queuePrefix,
-    defaultJobOptions: crawlJobOptions,
+    defaultJobOptions: crawlJobOptions(config.crawlRetry),
   });
 }
 
@@ -25,13 +25,15 @@ export function crawlQueueEvents(config: Readonly<Config>, connection: Redis): Q
   return new QueueEvents(CRAWL_QUEUE, { connection, prefix: config.queuePrefix });
 }
 
-/** Retries with exponential backoff; finished jobs are trimmed (crawl_runs keeps the history). */
-export const crawlJobOptions = {
-  attempts: 5,
-  backoff: { type: "exponential", delay: 30_000 },
-  removeOnComplete: { count: 1000, age: 24 * 3600 },
-  removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
-} as const;
+/** Retries with exponential backoff and jitter; finished jobs are trimmed (crawl_runs keeps the history). */
+export function crawlJobOptions(retry: Config["crawlRetry"]) {
+  return {
+    attempts: retry.attempts,
+    backoff: { type: "exponential", delay: retry.backoffMs, jitter: 0.3 },
+    removeOnComplete: { count: 1000, age: 24 * 3600 },
+    removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+  };
+}
 
 /** Scheduler ids name the watchlist and source, e.g. "wl-12-appstore" (BullMQ ids may not hold ':'). */
 export function schedulerId(watchlistId: number, source: string): string {

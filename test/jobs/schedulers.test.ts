@@ -48,6 +48,19 @@ describe("job schedulers follow the watchlists in Postgres", () => {
     expect(await schedules()).toEqual({ [`wl-${first}-appstore`]: 1_800_000 });
   });
 
+  it("writes the configured retry policy into every scheduler and rewrites them when it changes", async () => {
+    const template = async (q: CrawlQueue) => (await q.getJobScheduler(`wl-${first}-appstore`))!.template!.opts!;
+    expect(await template(queue)).toMatchObject({ attempts: env.config.crawlRetry.attempts, backoff: { type: "exponential", delay: env.config.crawlRetry.backoffMs } });
+    const config = { ...env.config, crawlRetry: { attempts: 3, backoffMs: 5000 } };
+    const retuned = crawlQueue(config, connection);
+    expect(await reconcileSchedulers(env.database.db, retuned)).toEqual({ created: 0, updated: 1, removed: 0, unchanged: 0 });
+    expect(await template(retuned)).toMatchObject({ attempts: 3, backoff: { delay: 5000 } });
+    expect(await reconcileSchedulers(env.database.db, retuned)).toEqual({ created: 0, updated: 0, removed: 0, unchanged: 1 });
+    await retuned.close();
+    // Back to the environment's policy for the tests that follow.
+    expect((await reconcileSchedulers(env.database.db, queue)).updated).toBe(1);
+  });
+
   it("rebuilds the schedulers from Postgres when a worker starts after Redis lost everything", async () => {
     await deleteKeys(env.redis, `${env.config.queuePrefix}:*`);
     expect(await schedules()).toEqual({});
