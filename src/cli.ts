@@ -29,9 +29,13 @@ import { registerSourceCommands } from "./sources/commands.ts";
 import { getSource, sourceIds } from "./sources/index.ts";
 import { formatSeconds, parseInterval, splitList, validateWatchlist } from "./watchlists.ts";
 
-function positiveId(value: string, what = "ID"): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${what}: "${value}" is not a watchlist id (a positive number)`);
+function positiveNumber(value: string, what: string, meaning = "a positive number"): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${what}: "${value}" is not ${meaning}`);
   return Number(value);
+}
+
+function positiveId(value: string, what = "ID"): number {
+  return positiveNumber(value, what, "a watchlist id (a positive number)");
 }
 
 /** The app options of `watch add` and `watch edit`, through the validator the API uses. */
@@ -71,13 +75,13 @@ export function buildProgram(): Command {
   program
     .command("worker")
     .description("run crawl jobs on their schedules until stopped (SIGINT/SIGTERM stop it gracefully)")
-    .addOption(new Option("--concurrency <n>", "jobs at once").argParser((v) => positiveId(v, "concurrency")))
+    .addOption(new Option("--concurrency <n>", "jobs at once").argParser((v) => positiveNumber(v, "concurrency")))
     .option("--api [port]", "also serve the API and dashboard (default port 8080)")
     .action(async (opts: { concurrency?: number; api?: string | true }) => {
       const { startWorker } = await import("./worker.ts");
       const running = await startWorker(getConfig(), {
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-        ...(opts.api ? { api: { port: opts.api === true ? 8080 : positiveId(opts.api, "api") } } : {}),
+        ...(opts.api ? { api: { port: opts.api === true ? 8080 : positiveNumber(opts.api, "api") } } : {}),
       });
       if (running.apiUrl) console.error(`API and dashboard at ${running.apiUrl}`);
       console.error(`earshot worker running (queue prefix "${getConfig().queuePrefix}"); Ctrl-C to stop`);
@@ -253,7 +257,7 @@ export function buildProgram(): Command {
         throw new UsageError(`since: "${opts.since}" is not a duration such as 12h or 7d`);
       }
       if (opts.source && !getSource(opts.source)) throw new UsageError(`source: unknown source "${opts.source}" (known: ${sourceIds().join(", ")})`);
-      const limit = positiveId(opts.limit, "limit");
+      const limit = positiveNumber(opts.limit, "limit");
       await withDatabase(async (database) => {
         let rows: MentionResult[];
         try {
@@ -325,7 +329,7 @@ export function buildProgram(): Command {
     .option("--port <n>", "port for --serve", "8080")
     .action(async (opts: { json?: boolean; serve?: boolean; port: string }) => {
       const { runDemo } = await import("./demo/index.ts");
-      await runDemo({ json: Boolean(opts.json), ...(opts.serve ? { serve: { port: positiveId(opts.port, "port") } } : {}) });
+      await runDemo({ json: Boolean(opts.json), ...(opts.serve ? { serve: { port: positiveNumber(opts.port, "port") } } : {}) });
     });
 
   program
@@ -334,7 +338,7 @@ export function buildProgram(): Command {
     .option("--port <n>", "port", "8700")
     .action(async (opts: { port: string }) => {
       const { startSandbox } = await import("./sandbox/server.ts");
-      const sandbox = await startSandbox({ port: positiveId(opts.port, "port") });
+      const sandbox = await startSandbox({ port: positiveNumber(opts.port, "port") });
       console.log(`sandbox at ${sandbox.url}; point earshot at it with EARSHOT_SANDBOX_URL=${sandbox.url}`);
       await new Promise<void>((resolve) => process.once("SIGINT", () => void sandbox.close().then(resolve)));
     });

@@ -10,7 +10,7 @@ const url = (protocols: string[]) =>
   z
     .string()
     .url("must be a URL")
-    .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), `must start with ${protocols.join(" or ")}//`);
+    .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), `must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
 
 /**
  * Every environment variable earshot reads, with its default. The README's table is generated

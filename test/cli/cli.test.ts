@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.ts";
 import { loadConfig } from "../../src/config.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { crawlQueue, redisConnection, schedulerId, type CrawlQueue } from "../../src/queues.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.ts";
 import { runEarshot } from "../helpers/child.ts";
 import { fastFetchEnv } from "../helpers/crawl.ts";
@@ -13,6 +14,10 @@ import { createTestEnv, type TestEnv } from "../helpers/env.ts";
 let env: TestEnv;
 let sandbox: Sandbox;
 let cliEnv: NodeJS.ProcessEnv;
+let connection: ReturnType<typeof redisConnection>;
+let queue: CrawlQueue;
+/** What the CLI left in Redis: scheduler id → interval in ms. */
+const schedules = async () => Object.fromEntries((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s.every]));
 const earshot = (...args: string[]) => runEarshot(args, cliEnv);
 
 /** Runs the command in this process (same code as the bin, without a process start per case). */
@@ -36,8 +41,12 @@ beforeAll(async () => {
   env = await createTestEnv();
   cliEnv = { ...env.childEnv, ...fastFetchEnv, EARSHOT_SANDBOX_URL: sandbox.url };
   Object.assign(process.env, cliEnv);
+  connection = redisConnection(env.config.redisUrl);
+  queue = crawlQueue(env.config, connection);
 });
 afterAll(async () => {
+  await queue.close();
+  connection.disconnect();
   await sandbox.close();
   await env.teardown();
 });
@@ -46,7 +55,7 @@ describe("configuration", () => {
   it("names every bad variable and what is wrong with it", () => {
     const bad = () => loadConfig({ DATABASE_URL: "mysql://localhost/x", EARSHOT_WORKER_CONCURRENCY: "lots", EARSHOT_STALLED_INTERVAL: "soon" });
     expect(bad).toThrow(ConfigError);
-    expect(bad).toThrow(/DATABASE_URL: must start with postgres: or postgresql:/);
+    expect(bad).toThrow(/DATABASE_URL: must start with postgres:\/\/ or postgresql:\/\//);
     expect(bad).toThrow(/EARSHOT_WORKER_CONCURRENCY/);
     expect(bad).toThrow(/EARSHOT_STALLED_INTERVAL: must be a duration/);
   });
@@ -106,8 +115,12 @@ describe("the earshot command", () => {
     expect(await list()).toEqual([
       { id, app: "喵记", keywords: ["闪退", "卡顿"], sources: ["appstore"], intervalSec: 900, enabled: true, appstoreId: null, countries: ["cn", "us"] },
     ]);
+    // Each change reaches Redis at once: no worker runs here to reconcile at its start.
+    expect(await schedules()).toEqual({ [schedulerId(id, "appstore")]: 900_000 });
     expect((await earshot("watch", "edit", String(id), "--every", "1h", "--keywords", "crash")).code).toBe(0);
+    expect(await schedules()).toEqual({ [schedulerId(id, "appstore")]: 3_600_000 });
     expect((await earshot("watch", "disable", String(id))).code).toBe(0);
+    expect(await schedules()).toEqual({});
     expect(await list()).toMatchObject([{ id, keywords: ["crash"], intervalSec: 3600, enabled: false }]);
     const table = await earshot("watch", "list");
     expect(table.stdout).toMatch(/喵记\s+crash\s+appstore\s+1h\s+no/);
@@ -155,8 +168,13 @@ describe("the earshot command", () => {
   });
 
   it("removes a watchlist and its schedule", async () => {
+    const other = await earshot("watch", "add", "--app", "快跑", "--sources", "appstore", "--every", "30m");
+    const otherId = Number(other.stdout.trim().split("\n").at(-1));
+    expect(await schedules()).toEqual({ [schedulerId(otherId, "appstore")]: 1_800_000 });
+    expect((await earshot("watch", "rm", String(otherId))).code).toBe(0);
+    expect(await schedules()).toEqual({});
     const r = await earshot("watch", "rm", String(id));
     expect(r.code).toBe(0);
     expect((await earshot("watch", "list", "--json")).stdout.trim()).toBe("");
-  });
+  }, 180_000); // four process starts
 });
