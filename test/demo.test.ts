@@ -35,11 +35,16 @@ describe("npm run demo", () => {
     expect(a.new).toBeGreaterThan(0);
     expect(a.mentions).toBe(a.new);
     expect(a.duplicates).toBeGreaterThan(0);
+    // The demo's rules fire and their webhooks reach the local receiver with valid signatures.
+    expect(a.alerts).toBeGreaterThan(0);
+    const arrived = Number(/alerts:\s+(\d+) arrived at the local webhook receiver \(signatures verified\)/.exec(first.stderr)?.[1]);
+    expect(arrived).toBeGreaterThan(0);
+    expect(first.stderr).not.toMatch(/did NOT verify/);
 
     const second = await runEarshot(["demo", "--json"], env.childEnv, { timeoutMs: 180_000 });
     expect(second.code, second.stderr).toBe(0);
     const b = totals(second.stdout);
-    expect(b).toMatchObject({ new: 0, duplicates: 0, mentions: a.mentions });
+    expect(b).toMatchObject({ new: 0, duplicates: 0, alerts: 0, mentions: a.mentions });
   }, 400_000);
 
   it("runs on an embedded Postgres and a private redis-server when neither answers, and keeps its data between runs", async () => {

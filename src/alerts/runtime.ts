@@ -49,11 +49,13 @@ export async function startAlerting(config: Readonly<Config>, options: AlertingO
   const enqueueDeps = { sql: database.sql, queue, logger, config: alertConfig };
 
   const fail = (what: string) => (err: unknown) => logger.error({ err: (err as Error).message }, what);
+  let closing: Promise<void> | null = null;
+  // The listener may fire (or reconnect, which sweeps) while close() runs; the queue is gone then.
   const listener = listen
     ? await database.sql.listen(
         OUTBOX_CHANNEL,
-        (payload) => void enqueueRange(database.sql, queue, payload, alertConfig).catch(fail("enqueueing committed alerts failed; the sweeper will")),
-        () => void sweepOutbox(enqueueDeps, { graceMs: 0 }).catch(fail("outbox sweep failed")),
+        (payload) => void (closing ? null : enqueueRange(database.sql, queue, payload, alertConfig).catch(fail("enqueueing committed alerts failed; the sweeper will"))),
+        () => void (closing ? null : sweepOutbox(enqueueDeps, { graceMs: 0 }).catch(fail("outbox sweep failed"))),
       )
     : null;
 
@@ -94,7 +96,6 @@ export async function startAlerting(config: Readonly<Config>, options: AlertingO
   }
   await worker.waitUntilReady();
 
-  let closing: Promise<void> | null = null;
   return {
     queue,
     worker,

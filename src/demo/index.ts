@@ -134,8 +134,9 @@ export async function runDemo(options: { json: boolean; serve?: { port: number; 
       ),
     );
     for (const [source, s] of bySource) for (const f of s.failed) say(`${source}: ${f}`);
-    await settleDeliveries(worker.database.sql);
+    const undelivered = await settleDeliveries(worker.database.sql);
     for (const line of describeReceived(receiver)) say(line);
+    if (undelivered) say(`  ${undelivered} deliveries are still queued; a worker sends them later (earshot alerts list)`);
     const totals: DemoTotals = {
       mentions: await countMentions(db),
       new: sum([...bySource.values()].map((s) => s.new)),
