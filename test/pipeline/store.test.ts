@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { createWatchlist, deleteWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
 import { noAlerts, type AlertStage, type StoredMention } from "../../src/alerts/stage.ts";
+import { canonicalText, hammingDistance, simBands, simhash } from "../../src/pipeline/fingerprint.ts";
 import { processPage, type MatchedItem } from "../../src/pipeline/index.ts";
 import type { RawMention } from "../../src/sources/types.ts";
 import { createTestEnv, type TestEnv } from "../helpers/env.ts";
@@ -90,6 +91,26 @@ describe("the mention store", () => {
     expect(b.inserted.map((m) => m.duplicateOf)).toEqual([original, original]);
     const stored = await env.database.sql`select duplicate_of from mentions where external_id in ('t1', 't2')`;
     expect(stored.map((r) => Number(r.duplicate_of))).toEqual([original, original]);
+  });
+
+  it("calls a text at Hamming distance 3 a near-duplicate and one at distance 4 a new post", async () => {
+    const base = "Since the update the app logs me out every few minutes and I lose my draft each time it happens";
+    const hashOf = (t: string) => simhash(canonicalText(t));
+    // Variants of the base text, one word changed, until one lands at each distance while sharing
+    // a band (so the band index does find it as a candidate and only the distance decides).
+    const words = ["again", "today", "twice", "still", "sadly", "really", "truly", "always", "often", "lately", "badly", "nearly"];
+    const variants = words.flatMap((w) => [base.replace("every few", `every ${w}`), base.replace("each time", `${w} each time`), `${base} ${w}`]);
+    const at = (d: number, apartFrom?: string) =>
+      variants.find((v) =>
+        hammingDistance(hashOf(base), hashOf(v)) === d &&
+        simBands(hashOf(base)).some((b) => simBands(hashOf(v)).includes(b)) &&
+        (apartFrom === undefined || hammingDistance(hashOf(apartFrom), hashOf(v)) > 3));
+    const three = at(3);
+    const four = three && at(4, three);
+    expect(three && four, "a variant at distance 3 and one at 4 among the candidates").toBeTruthy();
+    const first = await processPage(deps(), { source: "appstore", watchlistId: watchA, items: matched([""], post("h0", base)) });
+    const r = await processPage(deps(), { source: "appstore", watchlistId: watchA, items: matched([""], post("h3", three!), post("h4", four!)) });
+    expect(r.inserted.map((m) => [m.externalId, m.duplicateOf])).toEqual([["h3", first.inserted[0]!.id], ["h4", null]]);
   });
 
   it("marks a repeat inside the same page, and never calls short texts like 垃圾 duplicates", async () => {
