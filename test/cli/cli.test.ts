@@ -9,7 +9,7 @@ import { crawlQueue, redisConnection, schedulerId, type CrawlQueue } from "../..
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.ts";
 import { runEarshot } from "../helpers/child.ts";
 import { fastFetchEnv } from "../helpers/crawl.ts";
-import { createTestEnv, type TestEnv } from "../helpers/env.ts";
+import { createTestEnv, dropDatabase, type TestEnv } from "../helpers/env.ts";
 
 let env: TestEnv;
 let sandbox: Sandbox;
@@ -72,8 +72,18 @@ describe("configuration", () => {
   });
 
   it("creates the database named in DATABASE_URL when it is missing", async () => {
-    const r = await earshot("migrate");
-    expect([r.code, r.stdout.trim()]).toEqual([0, "migrations applied"]);
+    const url = new URL(cliEnv.DATABASE_URL!);
+    const name = `${url.pathname.slice(1)}_fresh`;
+    url.pathname = `/${name}`;
+    const exists = async () => (await env.database.sql`select 1 from pg_database where datname = ${name}`).length === 1;
+    expect(await exists()).toBe(false);
+    try {
+      const r = await runEarshot(["migrate"], { ...cliEnv, DATABASE_URL: url.toString() });
+      expect([r.code, r.stdout.trim()]).toEqual([0, "migrations applied"]);
+      expect(await exists()).toBe(true);
+    } finally {
+      await dropDatabase(name);
+    }
   });
 });
 

@@ -61,7 +61,7 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   } while (cursor !== "0");
 }
 
-async function dropDatabase(name: string): Promise<void> {
+export async function dropDatabase(name: string): Promise<void> {
   const admin = new URL(BASE_URL);
   admin.pathname = "/postgres";
   const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
