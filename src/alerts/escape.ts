@@ -14,16 +14,20 @@ export function slackLink(url: string, label: string): string {
 }
 
 /**
- * Markdown for DingTalk and WeCom robots: backslash before every markdown control character,
- * and HTML's < > & as entities (both render some HTML). @ is broken with a zero-width joiner so a
- * post cannot notify members.
+ * Markdown for DingTalk and WeCom robots: a backslash before the characters that start emphasis,
+ * code or a link anywhere in a line, and before a list, heading or numbered marker at a line's
+ * start; nothing else, so ordinary punctuation (". ! ( ) -") is not cluttered with backslashes in
+ * renderers that show them. HTML's < > & become entities (both render some HTML). @ is broken
+ * with a zero-width joiner so a post cannot notify members.
  */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
-    .replace(/([\\`*_{}[\]()#+\-.!|~])/g, "\\$1")
+    .replace(/([\\`*_[\]~])/g, "\\$1")
+    .replace(/^(\s*)([#+-])/gm, "$1\\$2")
+    .replace(/^(\s*\d+)([.)])/gm, "$1\\$2")
     .replace(/@/g, "@\u200d");
 }
 

@@ -10,6 +10,7 @@ import { consoleSender } from "../../src/alerts/channels/console.ts";
 import { RetryLaterError, UndeliverableError, type ChannelConfig, type OutgoingMessage } from "../../src/alerts/channels/types.ts";
 import { wecomSender } from "../../src/alerts/channels/wecom.ts";
 import { webhookSender } from "../../src/alerts/channels/webhook.ts";
+import { escapeMarkdown } from "../../src/alerts/escape.ts";
 import { closeHttpAgents } from "../../src/alerts/http.ts";
 import type { AlertView } from "../../src/alerts/payload.ts";
 import { startReceiver, type Receiver } from "./receiver.ts";
@@ -101,8 +102,12 @@ describe("channel wire formats", () => {
     expect(body.msgtype).toBe("markdown");
     expect(body.markdown.title).toBe("[CRITICAL] Keyword “泄露” on weibo for 喵记");
     expect(body.markdown.text).toContain("- **App**: 喵记");
-    expect(body.markdown.text).toContain("&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\*\\*\\[link\\]\\(http://evil\\)\\*\\*");
+    expect(body.markdown.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt; \\*\\*\\[link\\](http://evil)\\*\\*");
     expect(body.markdown.text).toContain("@\u200dall");
+    // Only what would start markup is escaped; ordinary punctuation reads as written.
+    expect(escapeMarkdown("Crashes again. Why?! (v2.1) - fix it\n- item\n3. step #2")).toBe(
+      "Crashes again. Why?! (v2.1) - fix it\n\\- item\n3\\. step #2",
+    );
     expect(body.markdown.text).toContain("[Open](https://m.weibo.cn/status/1?a=1&b=%282%29)");
   });
 
