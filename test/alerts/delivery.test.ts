@@ -93,6 +93,38 @@ describe("alert delivery to a webhook", () => {
     expect([a.alerts, b.alerts, b.duplicates]).toEqual([1, 0, 1]);
   });
 
+  it("alerts a second watchlist's rule once for a review another watchlist stored first", async () => {
+    const first = await watch(sql(), env.database.db, "先存App");
+    const second = await watch(sql(), env.database.db, "后找App");
+    const ch = await webhookChannel(sql(), `${receiver.url}/second-watchlist`);
+    const ruleA = await rule(sql(), { kind: "low_rating", watchlistId: first, channelIds: [ch] });
+    const ruleB = await rule(sql(), { kind: "low_rating", watchlistId: second, channelIds: [ch] });
+    const oneStar = review("一星，更新后再也打不开了", { rating: 1 });
+    const a = await store(sql(), first, matched([""], oneStar));
+    const b = await store(sql(), second, matched([""], oneStar));
+    const rerun = await store(sql(), second, matched([""], oneStar));
+    expect([a.inserted.length, b.inserted.length]).toEqual([1, 0]);
+    expect([a.alerts, b.alerts, rerun.alerts]).toEqual([1, 1, 0]);
+    const rows = await sql()`select rule_id, mention_id, payload->>'app' as app from alerts where rule_id in (${ruleA}, ${ruleB}) order by id`;
+    const mentionId = a.inserted[0]!.id;
+    expect(rows.map((r) => [r.rule_id, Number(r.mention_id), r.app])).toEqual([[ruleA, mentionId, "先存App"], [ruleB, mentionId, "后找App"]]);
+    await waitFor(() => hooksFor("/second-watchlist").length === 2, "both deliveries");
+  });
+
+  it("does not alert a rule again for a repost of a text it alerted for, when another watchlist stored the repost first", async () => {
+    const finder = await watch(sql(), env.database.db, "转发后找App", ["lawsuit"]);
+    const other = await watch(sql(), env.database.db, "转发先存App", ["class action"]);
+    const ch = await webhookChannel(sql(), `${receiver.url}/repost-other`);
+    const ruleId = await rule(sql(), { kind: "keyword", watchlistId: finder, channelIds: [ch], params: { words: ["lawsuit"] } });
+    const text = "Filing a class action lawsuit because they sold our contact lists to advertisers";
+    const original = await store(sql(), finder, matched(["lawsuit"], review(text)), "weibo");
+    const repost = review(text);
+    const storedByOther = await store(sql(), other, matched(["class action"], repost), "weibo");
+    const foundByFinder = await store(sql(), finder, matched(["lawsuit"], repost), "weibo");
+    expect([original.alerts, storedByOther.duplicates, foundByFinder.inserted.length, foundByFinder.alerts]).toEqual([1, 1, 0, 0]);
+    expect(await sql()`select id from alerts where rule_id = ${ruleId}`).toHaveLength(1);
+  });
+
   it("delivers each alert once when the receiver is down and then comes back", async () => {
     const w = await watch(sql(), env.database.db, "宕机App");
     const flaky = await startReceiver();
