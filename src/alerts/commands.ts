@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { actor, getConfig, withDatabase } from "../cli/context.ts";
 import { formatTable, truncate } from "../cli/table.ts";
 import { parseDuration } from "../config.ts";
-import type { AlertState } from "../db/schema.ts";
+import type { AlertRuleKind, AlertState } from "../db/schema.ts";
 import { UsageError } from "../errors.ts";
 import { notifyQueue, redisConnection } from "../queues.ts";
 import { closeHttpAgents } from "./http.ts";
@@ -23,6 +23,8 @@ import {
   testChannel,
   updateAlertSettings,
   updateChannel,
+  updateRule,
+  type RulePatch,
 } from "./repo.ts";
 import { parseSeverity } from "./rules.ts";
 
@@ -69,38 +71,73 @@ function yesNo(value: string | undefined, what: string): boolean | undefined {
   throw new UsageError(`${what}: "${value}" is not yes or no`);
 }
 
+/** A kind option of `rule add` and `rule edit`: the param it sets, read from the option's text. */
+interface KindOption {
+  flag: string;
+  help: string;
+  kind: AlertRuleKind;
+  param: string;
+  parse: (value: string | undefined, what: string) => unknown;
+  /** Only `rule add` fills defaults; `rule edit` changes what is given. */
+  addDefault: string | undefined;
+}
+
+const KIND_OPTIONS: KindOption[] = [
+  { flag: "--max-rating <n>", help: "low-rating: alert at or below this many stars", kind: "low_rating", param: "maxRating", parse: num, addDefault: "2" },
+  { flag: "--max-score <x>", help: "complaint: alert at or below this sentiment score (-1…1)", kind: "complaint", param: "maxScore", parse: num, addDefault: "-0.2" },
+  { flag: "--categories <list>", help: "complaint: only these complaint categories (empty: all)", kind: "complaint", param: "categories", parse: list, addDefault: undefined },
+  { flag: "--words <list>", help: "keyword: must-know words, comma-separated (泄露,诈骗,封号,lawsuit,data breach)", kind: "keyword", param: "words", parse: list, addDefault: undefined },
+  { flag: "--window <duration>", help: "spike: sliding window", kind: "spike", param: "windowMinutes", parse: minutes, addDefault: "1h" },
+  { flag: "--min-count <n>", help: "spike: negative mentions needed at least", kind: "spike", param: "minCount", parse: num, addDefault: "10" },
+  { flag: "--factor <k>", help: "spike: times the usual count for this hour of the week", kind: "spike", param: "factor", parse: num, addDefault: "3" },
+  { flag: "--weeks <n>", help: "spike: past weeks that make the usual count", kind: "spike", param: "weeks", parse: num, addDefault: "4" },
+  { flag: "--failing-runs <n>", help: "source-health: failed runs in a row", kind: "source_health", param: "failingRuns", parse: num, addDefault: "3" },
+  { flag: "--silent-runs <n>", help: "source-health: empty runs in a row where runs used to parse plenty", kind: "source_health", param: "silentRuns", parse: num, addDefault: "2" },
+  { flag: "--plenty <n>", help: "source-health: what plenty means (items per run)", kind: "source_health", param: "plentyItems", parse: num, addDefault: "10" },
+];
+
+function attributeOf(p: KindOption): string {
+  return new Option(p.flag).attributeName();
+}
+
+/** The params the chosen kind options give, by param name; options left out are left out. */
+function kindParams(opts: Record<string, string | undefined>, chosen: (p: KindOption) => boolean): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const p of KIND_OPTIONS.filter(chosen)) {
+    const value = p.parse(opts[attributeOf(p)], p.flag.split(" ")[0]!.slice(2));
+    if (value !== undefined) params[p.param] = value;
+  }
+  return params;
+}
+
+/** `30m` → 1800; `off` or `0` → 0. */
+function cooldownSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === "off" || value === "0") return 0;
+  try {
+    return Math.round(parseDuration(value) / 1000);
+  } catch {
+    throw new UsageError(`cooldown: "${value}" is not a duration such as 30m or 2h`);
+  }
+}
+
 /** `earshot rule|channel|alerts …`: admins configure rules and channels; operators work alerts. */
 export function registerAlertCommands(program: Command): void {
   const rule = program.command("rule").description("alert rules: when a mention (or a source) should alert someone");
-  rule
+  const add = rule
     .command("add")
     .description("add a rule to a watchlist (source-health rules take no watchlist)")
     .requiredOption("--kind <kind>", "low-rating, complaint, keyword, spike or source-health")
     .option("--watch <id>", "watchlist id")
     .option("--severity <s>", "info, warning or critical (default depends on the kind)")
-    .option("--channels <ids>", "channel ids, comma-separated (default: every enabled channel)")
-    .option("--max-rating <n>", "low-rating: alert at or below this many stars", "2")
-    .option("--max-score <x>", "complaint: alert at or below this sentiment score (-1…1)", "-0.2")
-    .option("--categories <list>", "complaint: only these complaint categories")
-    .option("--words <list>", "keyword: must-know words, comma-separated (泄露,诈骗,封号,lawsuit,data breach)")
-    .option("--window <duration>", "spike: sliding window", "1h")
-    .option("--min-count <n>", "spike: negative mentions needed at least", "10")
-    .option("--factor <k>", "spike: times the usual count for this hour of the week", "3")
-    .option("--weeks <n>", "spike: past weeks that make the usual count", "4")
-    .option("--failing-runs <n>", "source-health: failed runs in a row", "3")
-    .option("--silent-runs <n>", "source-health: empty runs in a row where runs used to parse plenty", "2")
-    .option("--plenty <n>", "source-health: what plenty means (items per run)", "10")
+    .option("--channels <ids>", "channel ids, comma-separated (default: every enabled channel)");
+  for (const p of KIND_OPTIONS) add.addOption(new Option(p.flag, p.help).default(p.addDefault));
+  add
     .option("--cooldown <duration>", "no second delivered alert for the same thread or author within this time, e.g. 30m")
     .addOption(new Option("--cooldown-by <what>", "what the cooldown counts per").choices(["thread", "author"]).default("thread"))
     .action(async (opts) => {
       const kind = String(opts.kind).replace(/-/g, "_");
-      const params: Record<string, unknown> =
-        kind === "low_rating" ? { maxRating: num(opts.maxRating, "max-rating") }
-        : kind === "complaint" ? { maxScore: num(opts.maxScore, "max-score"), categories: list(opts.categories) ?? [] }
-        : kind === "keyword" ? { words: list(opts.words) ?? [] }
-        : kind === "spike" ? { windowMinutes: minutes(opts.window, "window"), minCount: num(opts.minCount, "min-count"), factor: num(opts.factor, "factor"), weeks: num(opts.weeks, "weeks") }
-        : kind === "source_health" ? { failingRuns: num(opts.failingRuns, "failing-runs"), silentRuns: num(opts.silentRuns, "silent-runs"), plentyItems: num(opts.plenty, "plenty") }
-        : {};
+      const params = kindParams(opts, (p) => p.kind === kind);
       await withDatabase(async ({ sql }) => {
         const r = await addRule(sql, {
           kind: opts.kind,
@@ -108,12 +145,42 @@ export function registerAlertCommands(program: Command): void {
           severity: opts.severity ? parseSeverity(opts.severity) : undefined,
           params,
           channelIds: ids(opts.channels, "channels") ?? [],
-          cooldownSec: opts.cooldown ? Math.round(parseDuration(opts.cooldown) / 1000) : 0,
+          cooldownSec: cooldownSeconds(opts.cooldown) ?? 0,
           cooldownBy: opts.cooldownBy,
           by: actor(),
         });
         console.log(`rule ${r.id} added`);
         console.log(r.id);
+      });
+    });
+  const edit = rule
+    .command("edit <id>")
+    .description("change a rule in place; what is not given stays as it is (kind options of another kind are refused)")
+    .option("--severity <s>", "info, warning or critical")
+    .option("--channels <ids>", "channel ids, comma-separated, or all (every enabled channel)");
+  for (const p of KIND_OPTIONS) edit.addOption(new Option(p.flag, p.help));
+  edit
+    .option("--cooldown <duration>", "a new cooldown, e.g. 30m (off: none)")
+    .addOption(new Option("--cooldown-by <what>", "what the cooldown counts per").choices(["thread", "author"]))
+    .option("--enable", "resume the rule")
+    .option("--disable", "pause the rule (it alerts on nothing until enabled)")
+    .action(async (text: string, opts) => {
+      if (opts.enable && opts.disable) throw new UsageError("give --enable or --disable, not both");
+      const params = kindParams(opts, (p) => opts[attributeOf(p)] !== undefined);
+      const patch: RulePatch = {
+        severity: opts.severity !== undefined ? parseSeverity(opts.severity) : undefined,
+        params: Object.keys(params).length > 0 ? params : undefined,
+        channelIds: opts.channels === "all" ? [] : ids(opts.channels, "channels"),
+        cooldownSec: cooldownSeconds(opts.cooldown),
+        cooldownBy: opts.cooldownBy,
+        enabled: opts.enable ? true : opts.disable ? false : undefined,
+      };
+      if (Object.values(patch).every((v) => v === undefined)) {
+        throw new UsageError("nothing to change: give --severity, --channels, a kind option, --cooldown, --cooldown-by, --enable or --disable");
+      }
+      await withDatabase(async ({ sql }) => {
+        if (!(await updateRule(sql, id(text, "ID"), patch))) throw new UsageError(`rule ${text} does not exist (see: earshot rule list)`);
+        console.log(`rule ${text} updated`);
       });
     });
   rule

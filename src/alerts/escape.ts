@@ -53,6 +53,15 @@ export function escapeLarkMd(text: string): string {
     .replace(/@/g, "@\u200d");
 }
 
+/**
+ * Feishu text messages: `<at user_id="all"></at>` (and <b>, <i>, <u>, <s>) tags and `[label](url)`
+ * links are live, and entities are not decoded. A zero-width joiner after every < and between ]
+ * and ( leaves the text readable but no tag or link for Feishu to act on.
+ */
+export function escapeLarkText(text: string): string {
+  return text.replace(/</g, "<\u200d").replace(/\]\(/g, "]\u200d(");
+}
+
 /** HTML text and attribute values (email bodies). */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");

@@ -7,7 +7,7 @@ import type { AlertConfig } from "./config.ts";
 import { loadChannel } from "./delivery.ts";
 import { enqueueDeliveries, notifyJobId, type PendingDelivery } from "./enqueue.ts";
 import { checkTimeZone, parseClock } from "./quiet.ts";
-import { defaultSeverity, parseRuleParams } from "./rules.ts";
+import { defaultSeverity, parseRuleParams, parseSeverity, ruleParamSchemas } from "./rules.ts";
 import { redactSecrets, redactTarget, validateTarget } from "./safety.ts";
 import type { NotifyQueue } from "../queues.ts";
 
@@ -159,17 +159,69 @@ export async function addRule(sql: Sql, input: RuleInput): Promise<{ id: number 
     if (!w) throw new UsageError(`watch: watchlist ${input.watchlistId} does not exist (see: earshot watch list)`);
   }
   const channelIds = input.channelIds ?? [];
-  if (channelIds.length) {
-    const found = await sql<{ id: number }[]>`select id from channels where id = any(${sql.array(channelIds, 23)}::int[])`;
-    const missing = channelIds.filter((c) => !found.some((f) => f.id === c));
-    if (missing.length) throw new UsageError(`channels: no channel ${missing.join(", ")} (see: earshot channel list)`);
-  }
+  await checkChannelIds(sql, channelIds);
   const [row] = await sql<{ id: number }[]>`
     insert into alert_rules (watchlist_id, kind, severity, params, channel_ids, cooldown_sec, cooldown_by, created_by)
     values (${input.watchlistId ?? null}, ${kind}, ${input.severity ?? defaultSeverity[kind]}, ${JSON.stringify(params)}::jsonb,
       ${sql.array(channelIds, 23)}::int[], ${input.cooldownSec ?? 0}, ${input.cooldownBy ?? "thread"}, ${input.by})
     returning id`;
   return row!;
+}
+
+async function checkChannelIds(sql: Sql, channelIds: readonly number[]): Promise<void> {
+  if (channelIds.length === 0) return;
+  const found = await sql<{ id: number }[]>`select id from channels where id = any(${sql.array([...channelIds], 23)}::int[])`;
+  const missing = channelIds.filter((c) => !found.some((f) => f.id === c));
+  if (missing.length) throw new UsageError(`channels: no channel ${missing.join(", ")} (see: earshot channel list)`);
+}
+
+/** What an admin may change on a rule; its kind and watchlist stay (another kind is another rule). */
+export interface RulePatch {
+  severity?: AlertSeverity | undefined;
+  /** Merged into the current params, then checked for the rule's kind. */
+  params?: Record<string, unknown> | undefined;
+  /** Empty: every enabled channel. */
+  channelIds?: number[] | undefined;
+  /** 0 turns the cooldown off. */
+  cooldownSec?: number | undefined;
+  cooldownBy?: "thread" | "author" | undefined;
+  enabled?: boolean | undefined;
+}
+
+/**
+ * Changes a rule in place (`earshot rule edit`, PATCH /api/rules/:id). Params are merged into the
+ * current ones, so one option changes alone; a param the rule's kind does not take is refused
+ * rather than dropped. Returns false when there is no such rule.
+ */
+export async function updateRule(sql: Sql, id: number, patch: RulePatch): Promise<boolean> {
+  const [rule] = await sql<{ kind: AlertRuleKind; params: Record<string, unknown> }[]>`select kind, params from alert_rules where id = ${id}`;
+  if (!rule) return false;
+  let params: Record<string, unknown> | null = null;
+  if (patch.params !== undefined) {
+    const known = Object.keys(ruleParamSchemas[rule.kind].shape);
+    const unknown = Object.keys(patch.params).filter((k) => !known.includes(k));
+    if (unknown.length) throw new UsageError(`params: a ${rule.kind.replace(/_/g, "-")} rule has no ${unknown.join(", ")} (it takes ${known.join(", ")})`);
+    params = parseRuleParams(rule.kind, { ...rule.params, ...patch.params });
+  }
+  if (patch.severity !== undefined) parseSeverity(patch.severity);
+  if (patch.cooldownSec !== undefined && !(Number.isInteger(patch.cooldownSec) && patch.cooldownSec >= 0)) {
+    throw new UsageError(`cooldown: ${patch.cooldownSec} is not a whole number of seconds`);
+  }
+  if (patch.cooldownBy !== undefined && patch.cooldownBy !== "thread" && patch.cooldownBy !== "author") {
+    throw new UsageError(`cooldown-by: "${String(patch.cooldownBy)}" is not thread or author`);
+  }
+  if (patch.channelIds) await checkChannelIds(sql, patch.channelIds);
+  await sql`
+    update alert_rules set
+      params = coalesce(${params ? JSON.stringify(params) : null}::jsonb, params),
+      severity = coalesce(${patch.severity ?? null}, severity),
+      channel_ids = coalesce(${patch.channelIds ? sql.array(patch.channelIds, 23) : null}::int[], channel_ids),
+      cooldown_sec = coalesce(${patch.cooldownSec ?? null}::int, cooldown_sec),
+      cooldown_by = coalesce(${patch.cooldownBy ?? null}, cooldown_by),
+      enabled = coalesce(${patch.enabled ?? null}::bool, enabled),
+      updated_at = now()
+    where id = ${id}`;
+  return true;
 }
 
 export async function listRules(sql: Sql, watchlistId?: number) {

@@ -1,6 +1,9 @@
 import type { TransactionSql } from "postgres";
 
-/** A mention the store stage has just inserted, as the alert stage sees it. */
+/**
+ * A mention its watchlist has just matched for the first time (a new row, or one another watchlist
+ * stored first), as the alert stage sees it.
+ */
 export interface StoredMention {
   id: number;
   source: string;
@@ -23,8 +26,9 @@ export interface StoredMention {
 }
 
 /**
- * Where the pipeline hands new mentions over. It runs inside the transaction that stores them,
- * so an alert row (the outbox) commits or rolls back together with its mention.
+ * Where the pipeline hands a watchlist's newly matched mentions over. It runs inside the
+ * transaction that stores them, so an alert row (the outbox) commits or rolls back together with
+ * its mention.
  */
 export interface AlertStage {
   /** Returns how many alerts it created. */

@@ -144,14 +144,28 @@ describe("channel wire formats", () => {
     expect(body.card.elements[1]!.actions![0]!.url).toBe(alert.mention!.url);
   });
 
-  it("sends Feishu plain text when the channel asks for text, and reads its error code", async () => {
+  it("sends Feishu plain text when the channel asks for text, with tags and links broken, and reads its error code", async () => {
     receiver.answers.push({ body: '{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}' });
     await expect(
       feishuSender.send(channel("feishu", `${receiver.url}/open-apis/bot/v2/hook/abc`, { settings: { format: "text" } }), message, ctx),
     ).rejects.toThrow(/19021/);
     const body = last().json as { msg_type: string; content: { text: string } };
     expect(body.msg_type).toBe("text");
-    expect(body.content.text).toContain("> 数据泄露了 <script>");
+    expect(body.content.text).toContain("> 数据泄露了 <\u200dscript>alert(1)<\u200d/script> **[link]\u200d(http://evil)**");
+    expect(body.content.text).not.toMatch(/<[a-z/!@]/i);
+  });
+
+  it("never lets a post mention everyone in a Feishu text message", async () => {
+    const injected: AlertView = {
+      ...alert,
+      mention: { ...alert.mention!, author: '<at user_id="all">所有人</at>', excerpt: '快看 <at user_id="all"></at><AT USER_ID="ou_1">x</AT> < at user_id="all">' },
+    };
+    receiver.answers.push({ body: '{"code":0,"msg":"success","data":{}}' });
+    await feishuSender.send(channel("feishu", `${receiver.url}/open-apis/bot/v2/hook/abc`, { settings: { format: "text" } }), { ...message, alerts: [injected] }, ctx);
+    const text = (last().json as { content: { text: string } }).content.text;
+    expect(text).toContain("Author: <\u200dat user_id=\"all\">所有人<\u200d/at>");
+    expect(text).not.toMatch(/<\s*at\b/i);
+    expect(text).not.toMatch(/<\s*\/\s*at\s*>/i);
   });
 
   it("prints the console channel's message as plain text", async () => {

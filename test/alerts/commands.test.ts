@@ -100,3 +100,45 @@ it("lets an operator list, acknowledge and resolve alerts, recording who and whe
   expect(a!.acked_at).not.toBeNull();
   expect((await earshot("alerts", "list", "--state", "open", "--json")).stdout.trim()).toBe("");
 });
+
+it("lets an admin edit a rule in place: one option changes alone, and the change decides what alerts next", async () => {
+  const w = await watch(env.database.sql, env.database.db, "改规则App");
+  const ruleOf = async (ruleId: string) =>
+    JSON.parse((await earshot("rule", "list", "--watch", String(w), "--json")).stdout.split("\n").find((l) => JSON.parse(l).id === Number(ruleId))!);
+  const alertsOf = async () => (await env.database.sql`select payload->'mention'->>'rating' as rating from alerts where watchlist_id = ${w} order by id`).map((r) => Number(r.rating));
+
+  const added = await earshot("rule", "add", "--watch", String(w), "--kind", "low-rating");
+  const ruleId = added.stdout.trim().split("\n").at(-1)!;
+  const edited = await earshot("rule", "edit", ruleId, "--max-rating", "3", "--severity", "critical", "--cooldown", "30m", "--cooldown-by", "author", "--disable");
+  expect(edited.code, edited.stderr).toBe(0);
+  expect(await ruleOf(ruleId)).toMatchObject({ kind: "low_rating", severity: "critical", params: { maxRating: 3 }, cooldownSec: 1800, cooldownBy: "author", enabled: false });
+  await store(env.database.sql, w, matched([""], review("一星，闪退", { rating: 1 })));
+  expect(await alertsOf()).toEqual([]);
+
+  expect((await earshot("rule", "edit", ruleId, "--enable", "--cooldown", "off")).code).toBe(0);
+  await store(env.database.sql, w, matched([""], review("三星，还是一般", { rating: 3 }), review("四星", { rating: 4 })));
+  expect(await alertsOf()).toEqual([3]);
+  expect(await ruleOf(ruleId)).toMatchObject({ severity: "critical", params: { maxRating: 3 }, cooldownSec: 0, enabled: true });
+
+  // A complaint rule keeps its categories when only its threshold changes.
+  const complaint = (await earshot("rule", "add", "--watch", String(w), "--kind", "complaint", "--categories", "crash,login")).stdout.trim().split("\n").at(-1)!;
+  expect((await earshot("rule", "edit", complaint, "--max-score", "-0.5")).code).toBe(0);
+  expect((await ruleOf(complaint)).params).toEqual({ maxScore: -0.5, categories: ["crash", "login"] });
+
+  const channelId = (await earshot("channel", "add", "--name", "rule-edit console", "--kind", "console")).stdout.trim().split("\n").at(-1)!;
+  expect((await earshot("rule", "edit", complaint, "--channels", channelId)).code).toBe(0);
+  expect((await ruleOf(complaint)).channelIds).toEqual([Number(channelId)]);
+  expect((await earshot("rule", "edit", complaint, "--channels", "all")).code).toBe(0);
+  expect((await ruleOf(complaint)).channelIds).toEqual([]);
+
+  const wrongKind = await earshot("rule", "edit", ruleId, "--words", "泄露");
+  expect(wrongKind.code).toBe(2);
+  expect(wrongKind.stderr).toMatch(/low-rating rule has no words/);
+  const badValue = await earshot("rule", "edit", ruleId, "--max-rating", "9");
+  expect(badValue.code).toBe(2);
+  expect(badValue.stderr).toMatch(/maxRating/);
+  expect((await earshot("rule", "edit", ruleId, "--channels", "99999")).stderr).toMatch(/no channel 99999/);
+  expect((await earshot("rule", "edit", ruleId)).stderr).toMatch(/nothing to change/);
+  expect((await earshot("rule", "edit", "99999", "--severity", "info")).stderr).toMatch(/rule 99999 does not exist/);
+  expect(await ruleOf(ruleId)).toMatchObject({ severity: "critical", params: { maxRating: 3 }, enabled: true });
+});

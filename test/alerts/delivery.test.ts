@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver } from "../../src/alerts/delivery.ts";
 import { writeAlerts } from "../../src/alerts/outbox.ts";
 import { cooldownKey, mentionDedupKey, mentionPayload } from "../../src/alerts/rules.ts";
+import { mentionText, scoreTexts } from "../../src/nlp/index.ts";
 import { updateAlertSettings, retryAlert } from "../../src/alerts/repo.ts";
 import { startAlerting, type RunningAlerting } from "../../src/alerts/runtime.ts";
 import { waitFor } from "../helpers/child.ts";
@@ -92,6 +93,38 @@ describe("alert delivery to a webhook", () => {
     expect([a.alerts, b.alerts, b.duplicates]).toEqual([1, 0, 1]);
   });
 
+  it("alerts a second watchlist's rule once for a review another watchlist stored first", async () => {
+    const first = await watch(sql(), env.database.db, "先存App");
+    const second = await watch(sql(), env.database.db, "后找App");
+    const ch = await webhookChannel(sql(), `${receiver.url}/second-watchlist`);
+    const ruleA = await rule(sql(), { kind: "low_rating", watchlistId: first, channelIds: [ch] });
+    const ruleB = await rule(sql(), { kind: "low_rating", watchlistId: second, channelIds: [ch] });
+    const oneStar = review("一星，更新后再也打不开了", { rating: 1 });
+    const a = await store(sql(), first, matched([""], oneStar));
+    const b = await store(sql(), second, matched([""], oneStar));
+    const rerun = await store(sql(), second, matched([""], oneStar));
+    expect([a.inserted.length, b.inserted.length]).toEqual([1, 0]);
+    expect([a.alerts, b.alerts, rerun.alerts]).toEqual([1, 1, 0]);
+    const rows = await sql()`select rule_id, mention_id, payload->>'app' as app from alerts where rule_id in (${ruleA}, ${ruleB}) order by id`;
+    const mentionId = a.inserted[0]!.id;
+    expect(rows.map((r) => [r.rule_id, Number(r.mention_id), r.app])).toEqual([[ruleA, mentionId, "先存App"], [ruleB, mentionId, "后找App"]]);
+    await waitFor(() => hooksFor("/second-watchlist").length === 2, "both deliveries");
+  });
+
+  it("does not alert a rule again for a repost of a text it alerted for, when another watchlist stored the repost first", async () => {
+    const finder = await watch(sql(), env.database.db, "转发后找App", ["lawsuit"]);
+    const other = await watch(sql(), env.database.db, "转发先存App", ["class action"]);
+    const ch = await webhookChannel(sql(), `${receiver.url}/repost-other`);
+    const ruleId = await rule(sql(), { kind: "keyword", watchlistId: finder, channelIds: [ch], params: { words: ["lawsuit"] } });
+    const text = "Filing a class action lawsuit because they sold our contact lists to advertisers";
+    const original = await store(sql(), finder, matched(["lawsuit"], review(text)), "weibo");
+    const repost = review(text);
+    const storedByOther = await store(sql(), other, matched(["class action"], repost), "weibo");
+    const foundByFinder = await store(sql(), finder, matched(["lawsuit"], repost), "weibo");
+    expect([original.alerts, storedByOther.duplicates, foundByFinder.inserted.length, foundByFinder.alerts]).toEqual([1, 1, 0, 0]);
+    expect(await sql()`select id from alerts where rule_id = ${ruleId}`).toHaveLength(1);
+  });
+
   it("delivers each alert once when the receiver is down and then comes back", async () => {
     const w = await watch(sql(), env.database.db, "宕机App");
     const flaky = await startReceiver();
@@ -162,6 +195,42 @@ describe("alert delivery to a webhook", () => {
     expect((await deliveriesOf([id!]))[0]!.attempts).toBe(1);
     const claims = await sql()<{ claimed: Date | null }[]>`select claimed_until as claimed from deliveries where alert_id = ${id!}`;
     expect(claims).toEqual([{ claimed: null }]);
+  });
+});
+
+describe("complaint rules", () => {
+  it("fire for a complaint at or below the score threshold, not above it, and only in the chosen categories", async () => {
+    const w = await watch(sql(), env.database.db, "投诉App");
+    const ch = await webhookChannel(sql(), `${receiver.url}/complaint`);
+    const crash = "更新以后一直闪退，打开就崩溃，根本没法用";
+    const payment = "自动续费关不掉，每个月都扣钱，退款也不给";
+    const praise = "很好用，界面漂亮，推荐给朋友们";
+    // Thresholds are set around the scores the pipeline gives these texts.
+    const [c, p, ok] = scoreTexts([crash, payment, praise].map((text) => ({ text: mentionText(null, text), rating: null })));
+    expect([c!.complaint, c!.category, p!.complaint, p!.category, ok!.complaint]).toEqual([true, "crash", true, "payment", false]);
+    expect(c!.score!).toBeLessThan(p!.score!);
+    const complaintRule = (params: Record<string, unknown>) => rule(sql(), { kind: "complaint", watchlistId: w, channelIds: [ch], params });
+    const atPayment = await complaintRule({ maxScore: p!.score });
+    const belowPayment = await complaintRule({ maxScore: p!.score! - 0.001 });
+    const crashOnly = await complaintRule({ maxScore: 0, categories: ["crash"] });
+    const otherCategories = await complaintRule({ maxScore: 0, categories: ["login", "ads"] });
+    const anyScore = await complaintRule({ maxScore: 1 });
+
+    const r = await store(sql(), w, matched(["闪退"], review(crash), review(payment), review(praise)), "weibo");
+    const stored = await sql()`select text, sentiment_score from mentions where id = any(${sql().array(r.inserted.map((m) => m.id), 20)}::int8[]) order by id`;
+    expect(stored.map((m) => m.sentiment_score)).toEqual([c!.score, p!.score, ok!.score].map((x) => expect.closeTo(x!, 3)));
+    const fired = await sql()`
+      select a.rule_id, m.text from alerts a join mentions m on m.id = a.mention_id where a.watchlist_id = ${w} order by a.rule_id, m.id`;
+    expect(fired.map((a) => [a.rule_id, a.text])).toEqual([
+      [atPayment, crash],
+      [atPayment, payment],
+      [belowPayment, crash],
+      [crashOnly, crash],
+      [anyScore, crash],
+      [anyScore, payment],
+    ]);
+    expect(fired.some((a) => a.rule_id === otherCategories)).toBe(false);
+    expect(r.alerts).toBe(6);
   });
 });
 

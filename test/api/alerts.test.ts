@@ -32,12 +32,19 @@ describe("rules and channels", () => {
     expect(badRule.json.message).toMatch(/maxRating/);
     const patched = await env.call("PATCH", `/api/rules/${rule.json.id}`, { body: { severity: "critical" } });
     expect(patched.json.severity).toBe("critical");
+    const merged = await env.call("PATCH", `/api/rules/${rule.json.id}`, { body: { params: { maxRating: 3 }, cooldownSec: 600 } });
+    expect(merged.json).toMatchObject({ severity: "critical", params: { maxRating: 3 }, cooldownSec: 600 });
+    const wrongParam = await env.call("PATCH", `/api/rules/${rule.json.id}`, { body: { params: { words: ["泄露"] } } });
+    expect(wrongParam.status).toBe(400);
+    expect(wrongParam.json.field).toBe("params");
+    expect((await env.call("PATCH", `/api/rules/${rule.json.id}`, { body: { channelIds: [99999] } })).status).toBe(400);
+    expect((await env.call("PATCH", "/api/rules/99999", { body: { severity: "info" } })).status).toBe(404);
     expect((await env.call("POST", `/api/rules/${rule.json.id}/disable`)).json.enabled).toBe(false);
     expect((await env.call("POST", `/api/rules/${rule.json.id}/enable`)).json.enabled).toBe(true);
     const listed = await env.call("GET", "/api/rules", { role: "operator" });
     expect(listed.json.map((r: { id: number }) => r.id)).toContain(rule.json.id);
     const log = await env.call("GET", `/api/audit?entity=rule&entityId=${rule.json.id}`);
-    expect(log.json.map((e: { action: string }) => e.action)).toEqual(["enable", "disable", "update", "create"]);
+    expect(log.json.map((e: { action: string }) => e.action)).toEqual(["enable", "disable", "update", "update", "create"]);
   });
 
   test("admins change a channel's target and secret in place; the new target is checked and the secret never shown", async () => {

@@ -159,7 +159,7 @@ describe("the mention store", () => {
     expect(await count("mentions where source = 'appstore' and external_id like 'b%'")).toBe(500);
   });
 
-  it("hands only new rows to the alert stage, inside the storing transaction", async () => {
+  it("hands a rerun's rows to the alert stage only once, inside the storing transaction", async () => {
     const seen: StoredMention[][] = [];
     const stage: AlertStage = {
       async onStored(tx, ms) {
@@ -174,6 +174,33 @@ describe("the mention store", () => {
     const again = await processPage(deps(stage), { source: "weibo", watchlistId: watchA, items: matched(["扣费"], p) });
     expect([first.alerts, again.alerts]).toEqual([1, 0]);
     expect(seen).toHaveLength(1);
+  });
+
+  it("hands a mention another watchlist stored first to the alert stage once more, as the new watchlist's, with its stored duplicate_of", async () => {
+    const seen: StoredMention[] = [];
+    const stage: AlertStage = {
+      async onStored(_tx, ms) {
+        seen.push(...ms);
+        return ms.length;
+      },
+    };
+    const text = "换了新版本以后消息总是延迟好几分钟，卡顿得不行";
+    const original = post("x1", text);
+    const repost = post("x2", text);
+    const runs = [
+      await processPage(deps(stage), { source: "weibo", watchlistId: watchA, items: matched(["卡顿"], original, repost) }),
+      // Another keyword of the same watchlist: not new to it.
+      await processPage(deps(stage), { source: "weibo", watchlistId: watchA, items: matched(["闪退"], original, repost) }),
+      await processPage(deps(stage), { source: "weibo", watchlistId: watchB, items: matched(["crash"], repost) }),
+      await processPage(deps(stage), { source: "weibo", watchlistId: watchB, items: matched(["crash"], repost) }),
+    ];
+    expect(runs.map((r) => [r.inserted.length, r.alerts])).toEqual([[2, 2], [0, 0], [0, 1], [0, 0]]);
+    const [x1, x2] = runs[0]!.inserted;
+    expect(seen.map((m) => [m.id, m.watchlistId, m.duplicateOf])).toEqual([
+      [x1!.id, watchA, null],
+      [x2!.id, watchA, x1!.id],
+      [x2!.id, watchB, x1!.id],
+    ]);
   });
 
   it("rolls the page back when the alert stage fails, so nothing half-stored is left", async () => {

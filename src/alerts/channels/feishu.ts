@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { UsageError } from "../../errors.ts";
-import { escapeLarkMd, oneLine } from "../escape.ts";
+import { escapeLarkMd, escapeLarkText, oneLine } from "../escape.ts";
 import { checkRobotAnswer, postJson } from "../http.ts";
 import { facts, headline, messageTitle, plainText, quotes } from "../message.ts";
 import type { ChannelSender, OutgoingMessage } from "./types.ts";
@@ -37,7 +37,7 @@ function card(m: OutgoingMessage): Record<string, unknown> {
   };
 }
 
-/** The robot body: an interactive card, or plain text; signed fields first when the robot signs. */
+/** The robot body: an interactive card, or plain text (tags broken); signed fields first when the robot signs. */
 export function feishuBody(m: OutgoingMessage, format: "card" | "text", secret: string | null): Record<string, unknown> {
   const signed: Record<string, unknown> = {};
   if (secret) {
@@ -45,7 +45,7 @@ export function feishuBody(m: OutgoingMessage, format: "card" | "text", secret: 
     signed.timestamp = timestamp;
     signed.sign = feishuSign(secret, timestamp);
   }
-  return format === "text" ? { ...signed, msg_type: "text", content: { text: plainText(m) } } : { ...signed, msg_type: "interactive", card: card(m) };
+  return format === "text" ? { ...signed, msg_type: "text", content: { text: escapeLarkText(plainText(m)) } } : { ...signed, msg_type: "interactive", card: card(m) };
 }
 
 /** Feishu/Lark custom bot (https://open.feishu.cn/open-apis/bot/v2/hook/…), card or text. */

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { ackAlert, addChannel, addRule, deliveryLogOf, listChannels, listRules, removeChannel, removeRule, resolveAlert, retryAlert, testChannel, updateChannel } from "../../alerts/repo.ts";
-import { parseRuleParams } from "../../alerts/rules.ts";
+import { ackAlert, addChannel, addRule, deliveryLogOf, listChannels, listRules, removeChannel, removeRule, resolveAlert, retryAlert, testChannel, updateChannel, updateRule } from "../../alerts/repo.ts";
 import { alertRuleKinds, alertRules, alertSeverities, channels } from "../../db/schema.ts";
 import { notifyQueue, redisConnection, type NotifyQueue } from "../../queues.ts";
 import type { ApiContext } from "../context.ts";
@@ -24,7 +23,10 @@ const ruleBody = z
     cooldownBy: z.enum(["thread", "author"]).optional(),
   })
   .strict();
-const rulePatch = ruleBody.omit({ kind: true, watchlistId: true }).extend({ enabled: z.boolean().optional() }).strict();
+const rulePatch = ruleBody
+  .omit({ kind: true, watchlistId: true })
+  .extend({ params: z.record(z.string(), z.unknown()).optional().describe("merged into the current params"), enabled: z.boolean().optional() })
+  .strict();
 
 const channelBody = z
   .object({
@@ -97,24 +99,12 @@ export async function alertRoutes(api: FastifyInstance, ctx: ApiContext): Promis
     return reply.status(201).send(after);
   });
 
-  api.patch("/rules/:id", { config: { roles: R.admin }, schema: meta("rules", "Change an alert rule", { params: true, body: rulePatch }) }, async (request) => {
+  api.patch("/rules/:id", { config: { roles: R.admin }, schema: meta("rules", "Change an alert rule (params are merged into the current ones)", { params: true, body: rulePatch }) }, async (request) => {
     const id = idOf(request);
     const b = parseInput(rulePatch, request.body);
     const before = await getRule(id);
-    if (!before) throw notFound(`rule ${id}`);
-    const set: Partial<typeof alertRules.$inferInsert> = { updatedAt: new Date() };
-    if (b.params !== undefined) set.params = parseRuleParams(before.kind, b.params) as Record<string, unknown>;
-    if (b.severity) set.severity = b.severity;
-    if (b.cooldownSec !== undefined) set.cooldownSec = b.cooldownSec;
-    if (b.cooldownBy) set.cooldownBy = b.cooldownBy;
-    if (b.enabled !== undefined) set.enabled = b.enabled;
-    if (b.channelIds) {
-      const found = await db.select({ id: channels.id }).from(channels);
-      const missing = b.channelIds.filter((c) => !found.some((f) => f.id === c));
-      if (missing.length) throw new ApiError(400, `channelIds: no channel ${missing.join(", ")}`, "channelIds");
-      set.channelIds = b.channelIds;
-    }
-    const [after] = await db.update(alertRules).set(set).where(eq(alertRules.id, id)).returning();
+    if (!before || !(await updateRule(pg, id, b))) throw notFound(`rule ${id}`);
+    const after = await getRule(id);
     await audit(ctx, request, { action: "update", entity: "rule", entityId: id, before, after });
     return after;
   });
@@ -123,8 +113,8 @@ export async function alertRoutes(api: FastifyInstance, ctx: ApiContext): Promis
     api.post(`/rules/:id/${action}`, { config: { roles: R.admin }, schema: meta("rules", `${action === "disable" ? "Pause" : "Resume"} an alert rule`, { params: true }) }, async (request) => {
       const id = idOf(request);
       const before = await getRule(id);
-      if (!before) throw notFound(`rule ${id}`);
-      const [after] = await db.update(alertRules).set({ enabled, updatedAt: new Date() }).where(eq(alertRules.id, id)).returning();
+      if (!before || !(await updateRule(pg, id, { enabled }))) throw notFound(`rule ${id}`);
+      const after = await getRule(id);
       await audit(ctx, request, { action, entity: "rule", entityId: id, before, after });
       return after;
     });

@@ -45,7 +45,8 @@ interface Candidate {
  * Stores one page of mentions in one transaction and a fixed number of statements:
  * new rows are inserted, rows already held get one more match and nothing else (unless
  * `reviseEdited` and their content changed), reposts point at the first mention of their text,
- * and the alert stage sees exactly the new rows.
+ * and the alert stage sees exactly the mentions this watchlist matches for the first time: new
+ * rows, and rows another watchlist stored first.
  */
 export async function storeMentionPage(
   sql: Sql,
@@ -153,8 +154,13 @@ export async function storeMentionPage(
       if (id !== undefined) stored.push(toStored(id, watchlistId, m, finalDuplicateOf.get(id) ?? null));
     }
 
-    await upsertMatches(tx, watchlistId, items, idByKey, insertedIds);
-    const alerts = stored.length > 0 ? await alertStage.onStored(tx, stored) : 0;
+    const firstMatched = await upsertMatches(tx, watchlistId, items, idByKey, insertedIds);
+    const toAlert: StoredMention[] = [];
+    for (const m of items) {
+      const row = firstMatched.get(keyOf(m.source, m.externalId));
+      if (row) toAlert.push(toStored(row.id, watchlistId, m, row.duplicateOf));
+    }
+    const alerts = toAlert.length > 0 ? await alertStage.onStored(tx, toAlert) : 0;
     if (alerts > 0) await tx`set local synchronous_commit = on`;
     return { seen: items.length, inserted: stored, duplicates: stored.filter((m) => m.duplicateOf !== null).length, alerts, edited: written.length - insertedIds.size };
   });
@@ -313,7 +319,8 @@ function insertStatement(tx: TransactionSql, watchlistId: number, revise: boolea
  * One match per (mention, watchlist, keyword); seen again, it counts. Rows the page just wrote
  * come with their ids, the others are looked up. The watchlist is key-share locked once here,
  * in place of a foreign key check per row: deleting it waits for this page, then its trigger
- * deletes these matches too.
+ * deletes these matches too. Returns, by source and external id, the mentions this watchlist had
+ * no match for until now (with their stored duplicate_of): the ones its alert rules have not seen.
  */
 async function upsertMatches(
   tx: TransactionSql,
@@ -321,7 +328,7 @@ async function upsertMatches(
   items: readonly MentionToStore[],
   idByKey: ReadonlyMap<string, number>,
   insertedIds: ReadonlySet<number>,
-) {
+): Promise<Map<string, { id: number; duplicateOf: number | null }>> {
   const ids: (number | null)[] = [];
   const sources: string[] = [];
   const externalIds: string[] = [];
@@ -344,18 +351,30 @@ async function upsertMatches(
         unnest(${arr(tx, heldKeys.map((m) => m.source), T.text)}::text[], ${arr(tx, heldKeys.map((m) => m.externalId), T.text)}::text[]) as u(source, external_id)
       where w.id = ${watchlistId}::int and m.source = u.source and m.external_id = u.external_id and not (m.app_ids @> array[w.app_id])`;
   }
-  await tx`
-    insert into mention_matches (mention_id, watchlist_id, keyword)
-    select x.id, w.id, x.keyword
-    from (select id from watchlists where id = ${watchlistId}::int for key share) w,
-      lateral (
-        select coalesce(u.id, (select m.id from mentions m where m.source = u.source and m.external_id = u.external_id)) as id, u.keyword
-        from unnest(${arr(tx, ids, T.int8)}::int8[], ${arr(tx, sources, T.text)}::text[], ${arr(tx, externalIds, T.text)}::text[],
-                    ${arr(tx, keywords, T.text)}::text[]) as u(id, source, external_id, keyword)
-      ) x
-    where x.id is not null
-    on conflict (mention_id, watchlist_id, keyword) do update
-      set last_seen_at = now(), seen_count = mention_matches.seen_count + 1`;
+  // A mention is new to the watchlist when every match row it gets here is inserted (xmax = 0),
+  // none with another keyword was there before (the outer query reads mention_matches as it was
+  // before this statement), and no concurrent page matched it first (that makes ours an update).
+  const rows = await tx<{ id: string; source: string; external_id: string; duplicate_of: string | null }[]>`
+    with ins as (
+      insert into mention_matches (mention_id, watchlist_id, keyword)
+      select x.id, w.id, x.keyword
+      from (select id from watchlists where id = ${watchlistId}::int for key share) w,
+        lateral (
+          select coalesce(u.id, (select m.id from mentions m where m.source = u.source and m.external_id = u.external_id)) as id, u.keyword
+          from unnest(${arr(tx, ids, T.int8)}::int8[], ${arr(tx, sources, T.text)}::text[], ${arr(tx, externalIds, T.text)}::text[],
+                      ${arr(tx, keywords, T.text)}::text[]) as u(id, source, external_id, keyword)
+        ) x
+      where x.id is not null
+      on conflict (mention_id, watchlist_id, keyword) do update
+        set last_seen_at = now(), seen_count = mention_matches.seen_count + 1
+      returning mention_id, (xmax = 0) as inserted
+    )
+    select m.id, m.source, m.external_id, m.duplicate_of
+    from ins join mentions m on m.id = ins.mention_id
+    group by m.id
+    having bool_and(ins.inserted)
+      and not exists (select 1 from mention_matches p where p.mention_id = m.id and p.watchlist_id = ${watchlistId}::int)`;
+  return new Map(rows.map((r) => [keyOf(r.source, r.external_id), { id: Number(r.id), duplicateOf: r.duplicate_of === null ? null : Number(r.duplicate_of) }]));
 }
 
 function toStored(id: number, watchlistId: number, m: MentionToStore, duplicateOf: number | null): StoredMention {
