@@ -138,6 +138,12 @@ export const appstore: SourceAdapter = {
   maxPages: MAX_PAGES,
   politeness: { concurrency: 2, minDelayMs: 1000 },
 
+  hosts(target, config) {
+    const feed = new URL(config.sourceUrls.appstore).host;
+    // The search API is asked only while the app's id is unknown.
+    return target.app.appstoreId ? [feed] : [...new Set([feed, new URL(config.sourceUrls.itunesSearch).host])];
+  },
+
   async plan(target, ctx) {
     const trackId = target.app.appstoreId ?? (await resolveTrackId(target, ctx));
     const countries = target.app.appstoreCountries.length ? target.app.appstoreCountries : ["us"];

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.ts";
 import { loadConfig } from "../../src/config.ts";
+import { markBlocked } from "../../src/db/repo/crawl-runs.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { crawlQueue, redisConnection, schedulerId, type CrawlQueue } from "../../src/queues.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.ts";
@@ -92,6 +93,7 @@ describe("the earshot command", () => {
       [["mentions", "--since", "yesterday"], /since: "yesterday" is not a duration/],
       [["parse", "appstore", "/nonexistent/file.json"], /file: cannot read \/nonexistent\/file.json \(ENOENT\)/],
       [["parse", "friendster", "x"], /source: unknown source "friendster"/],
+      [["source", "unblock", "myspace"], /source: unknown source "myspace"/],
       [["frobnicate"], /unknown command 'frobnicate'/],
     ];
     for (const [args, message] of cases) {
@@ -165,6 +167,27 @@ describe("the earshot command", () => {
     const bad = await earshot("parse", "appstore", saved);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/App Store feed is not valid JSON/);
+  });
+
+  it("ends a source's block on one host, leaves its other hosts paused, and records who did it", async () => {
+    const until = new Date(Date.now() + 3600_000);
+    await markBlocked(env.database.db, "appstore", "itunes.apple.com", "the site forbids access (HTTP 403)", until);
+    await markBlocked(env.database.db, "appstore", "search.example", "the site refuses automated clients (HTTP 418)", until);
+    const states = async () => Object.fromEntries((await env.database.sql`select host, state from source_health where source = 'appstore'`).map((r) => [r.host, r.state]));
+
+    const r = await earshot("source", "unblock", "appstore", "--host", "itunes.apple.com");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`appstore unblocked on itunes.apple.com (paused until ${until.toISOString()}; the site forbids access (HTTP 403))`);
+    expect(r.stdout).toMatch(/the next run tries the site again/);
+    expect(await states()).toEqual({ "itunes.apple.com": "ok", "search.example": "blocked" });
+    const [entry] = await env.database.sql`select actor, action, entity, entity_id, before from audit_log where entity = 'source' order by id desc limit 1`;
+    expect(entry).toMatchObject({ actor: expect.stringMatching(/^cli:/), action: "unblock", entity_id: "appstore", before: [{ host: "itunes.apple.com" }] });
+
+    const again = await earshot("source", "unblock", "appstore", "--host", "itunes.apple.com");
+    expect([again.code, again.stdout.trim()]).toEqual([0, "appstore is not blocked on itunes.apple.com; nothing to do"]);
+    const all = await earshot("source", "unblock", "appstore");
+    expect(all.stdout).toContain("appstore unblocked on search.example");
+    expect(await states()).toEqual({ "itunes.apple.com": "ok", "search.example": "ok" });
   });
 
   it("removes a watchlist and its schedule", async () => {
