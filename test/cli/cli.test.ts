@@ -94,6 +94,8 @@ describe("the earshot command", () => {
       [["parse", "appstore", "/nonexistent/file.json"], /file: cannot read \/nonexistent\/file.json \(ENOENT\)/],
       [["parse", "friendster", "x"], /source: unknown source "friendster"/],
       [["source", "unblock", "myspace"], /source: unknown source "myspace"/],
+      [["parse", "appstore", "x", "--play-package", "com.example.app"], /play-package: only googleplay answers need it, not appstore/],
+      [["parse", "googleplay", "x", "--play-package", "not a package"], /play-package: "not a package" is not an Android package name/],
       [["frobnicate"], /unknown command 'frobnicate'/],
     ];
     for (const [args, message] of cases) {
@@ -162,6 +164,12 @@ describe("the earshot command", () => {
       publishedAt: "2026-11-02T06:05:00.000Z",
       rating: 1,
     });
+    const play = new URL("../fixtures/googleplay/reviews-page1.txt", import.meta.url).pathname;
+    const urls = async (...extra: string[]) => (await earshot("parse", "googleplay", play, ...extra)).stdout.trim().split("\n").map((l) => JSON.parse(l).url);
+    expect(new Set(await urls())).toEqual(new Set([null]));
+    const linked = await urls("--play-package", "com.example.meownote");
+    expect(linked[0]).toBe("https://play.google.com/store/apps/details?id=com.example.meownote&reviewId=3f1c2a9e-7b41-4d0a-9c55-0e8f6a1b2c3d");
+    expect(linked.every((u: string) => u.startsWith("https://play.google.com/store/apps/details?id=com.example.meownote&reviewId="))).toBe(true);
     const saved = join(tmpdir(), `earshot-captcha-${process.pid}.html`);
     writeFileSync(saved, "<html>验证码</html>");
     const bad = await earshot("parse", "appstore", saved);
