@@ -6,7 +6,8 @@
  * keywords. Measures requests and wall time of a first run, an unchanged rerun and a rerun after
  * 1 % new items, per source, checks that the unchanged rerun costs one request per (watchlist,
  * source, scope) and that the last run finds every new item and nothing twice, then how fast each
- * format parses. Prints one JSON line per figure, then readable tables.
+ * format parses; per store, requests per new mention (1 %-new rerun) and run time summed over its
+ * runs. Prints one JSON line per figure, then readable tables.
  *
  *   npm run bench:crawl [-- --watchlists 200 --concurrency 4]
  */
@@ -131,7 +132,8 @@ try {
   const perSource = (label: string, run: Run) => {
     for (const s of ALL) {
       const t = run.per.get(s)!;
-      perSourceRows.push([label, s, scopes[s] ?? 0, t.requests, ((t.requests / (scopes[s] ?? 1)) || 0).toFixed(2), t.seen, t.new, t.failed, (t.ms / 1000).toFixed(1)]);
+      const perMention = t.new > 0 ? (t.requests / t.new).toFixed(2) : "";
+      perSourceRows.push([label, s, scopes[s] ?? 0, t.requests, ((t.requests / (scopes[s] ?? 1)) || 0).toFixed(2), t.seen, t.new, perMention, t.failed, (t.ms / 1000).toFixed(1)]);
     }
   };
 
@@ -200,6 +202,15 @@ try {
   figure("crawl_1pct_new_mentions", onePct.new, "mentions");
   figure("crawl_requests_per_new_mention", onePct.requests / Math.max(1, onePct.new), "requests/mention");
   figure("crawl_duplicate_mention_rows", doubled, "rows");
+  // Per store: what polling costs each one, and where its runs' time goes. Run time is summed over
+  // the store's runs, which overlap with the other sources' CONCURRENCY at a time.
+  for (const s of STORES) {
+    const [f, u, n] = [first, unchanged, onePct].map((run) => run.per.get(s)!);
+    figure(`crawl_${s}_requests_per_new_mention`, n!.requests / Math.max(1, n!.new), "requests/mention");
+    figure(`crawl_${s}_first_run_ms`, f!.ms, "ms (summed over runs)");
+    figure(`crawl_${s}_unchanged_ms`, u!.ms, "ms (summed over runs)");
+    figure(`crawl_${s}_1pct_new_ms`, n!.ms, "ms (summed over runs)");
+  }
   const failed = first.failed + unchanged.failed + onePct.failed;
   figure("crawl_failed_runs", failed, "runs");
 
@@ -237,7 +248,7 @@ try {
   report(`crawl bench: ${targets.length} watchlists on ${1 + SOCIAL.length} sources each, ${CONCURRENCY} runs at a time, sandbox with no spacing`, figures);
   say("\nper source (scopes: cursors the runs page through; requests/scope is the target of the unchanged rerun)");
   // Run time summed over a source's runs (they overlap, CONCURRENCY at a time): where a run's time goes.
-  say(formatTable(["run", "source", "scopes", "requests", "requests/scope", "items taken", "new mentions", "failed", "run s"], perSourceRows));
+  say(formatTable(["run", "source", "scopes", "requests", "requests/scope", "items taken", "new mentions", "requests/new mention", "failed", "run s"], perSourceRows));
   if (failed > 0 || missed > 0 || again > 0 || doubled > 0 || unchanged.requests !== totalScopes) process.exitCode = 1;
 } finally {
   await fetcher.close();

@@ -86,23 +86,6 @@ export async function runCrawl(deps: CrawlDeps, job: CrawlJobHandle): Promise<Cr
   const adapter = getSource(source);
   if (!adapter) throw new NonRetryableError(`unknown source "${source}" on watchlist ${watchlistId}`);
 
-  const block = await activeBlock(db, source);
-  const runId = await startCrawlRun(db, { watchlistId, source, jobId: job.id ?? null, attempt: job.attemptsMade + 1, trigger });
-  result.runId = runId;
-  if (block) {
-    const message = `${adapter.label} is paused on ${block.host} until ${block.until.toISOString()} after being blocked (${block.reason ?? "no reason given"}); nothing was fetched`;
-    await finishCrawlRun(db, runId, "blocked", totals(result), message);
-    return { ...result, status: "blocked", message };
-  }
-
-  const fetchLog: FetchLogEntry[] = [];
-  const ctx: CrawlContext = { config: deps.config, fetcher: deps.fetcher, log: (e) => fetchLog.push(e) };
-  const flushLog = async () => {
-    const entries = fetchLog.splice(0);
-    result.requests += entries.length;
-    await writeFetchLog(db, runId, entries);
-  };
-
   const target: SourceTarget = {
     app: {
       id: watchlist.app.id,
@@ -119,6 +102,27 @@ export async function runCrawl(deps: CrawlDeps, job: CrawlJobHandle): Promise<Cr
     forums: (await listForums(db, watchlist.forumIds)).map((f) => ({ id: f.id, kind: f.kind, name: f.name, baseUrl: f.baseUrl, config: f.config })),
   };
 
+  // A block pauses only the runs that would ask the blocked host (taptap.cn, not taptap.io).
+  const hosts = adapter.hosts?.(target, deps.config) ?? null;
+  const block = await activeBlock(db, source, hosts);
+  const runId = await startCrawlRun(db, { watchlistId, source, jobId: job.id ?? null, attempt: job.attemptsMade + 1, trigger });
+  result.runId = runId;
+  if (block) {
+    const message =
+      `${adapter.label} is paused on ${block.host} until ${block.until.toISOString()} after being blocked (${block.reason ?? "no reason given"}); nothing was fetched. ` +
+      `After fixing the cause, resume it now with: earshot source unblock ${source} --host ${block.host}`;
+    await finishCrawlRun(db, runId, "blocked", totals(result), message);
+    return { ...result, status: "blocked", message };
+  }
+
+  const fetchLog: FetchLogEntry[] = [];
+  const ctx: CrawlContext = { config: deps.config, fetcher: deps.fetcher, log: (e) => fetchLog.push(e) };
+  const flushLog = async () => {
+    const entries = fetchLog.splice(0);
+    result.requests += entries.length;
+    await writeFetchLog(db, runId, entries);
+  };
+
   try {
     const plan = await adapter.plan(target, ctx);
     if (plan.appUpdate) await updateApp(db, watchlist.app.id, plan.appUpdate);
@@ -126,7 +130,7 @@ export async function runCrawl(deps: CrawlDeps, job: CrawlJobHandle): Promise<Cr
       await crawlScope(deps, adapter, target, scope, ctx, watchlistId, result, flushLog);
     }
     await flushLog();
-    await markHealthy(db, source);
+    await markHealthy(db, source, hosts);
     await reportHealth(deps, { source, outcome: "ok", itemsParsed: result.parsed });
     await finishCrawlRun(db, runId, "ok", totals(result));
     logger.info({ runId, watchlistId, source, new: result.new, seen: result.seen, requests: result.requests }, "crawl finished");
@@ -135,11 +139,14 @@ export async function runCrawl(deps: CrawlDeps, job: CrawlJobHandle): Promise<Cr
     await flushLog().catch(() => {});
     if (err instanceof BlockedError) {
       const until = new Date(Date.now() + deps.blockBackoffMs);
-      const started = await markBlocked(db, source, err.details.host, err.details.reason, until);
-      await reportHealth(deps, { source, outcome: "blocked", host: err.details.host, reason: err.details.reason });
+      // Paused on the host the run asked, so its next run sees the block even after a redirect.
+      const { host: refusedBy, requestHost = refusedBy } = err.details;
+      const reason = refusedBy === requestHost ? err.details.reason : `${err.details.reason} (answered by ${refusedBy})`;
+      const started = await markBlocked(db, source, requestHost, reason, until);
+      await reportHealth(deps, { source, outcome: "blocked", host: requestHost, reason });
       const message = `${err.message} ${err.details.advice}`.trim();
       await finishCrawlRun(db, runId, "blocked", totals(result), message);
-      logger.warn({ runId, watchlistId, source, host: err.details.host, newBlock: started }, "source blocked");
+      logger.warn({ runId, watchlistId, source, host: requestHost, newBlock: started }, "source blocked");
       return { ...result, status: "blocked", message };
     }
     if (err instanceof RateLimitedError) {

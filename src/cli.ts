@@ -26,6 +26,7 @@ import { ConfigError, UsageError, errorMessage } from "./errors.ts";
 import { decodeBody } from "./fetch/charset.ts";
 import { registerNlpCommands } from "./nlp/commands.ts";
 import { registerSourceCommands } from "./sources/commands.ts";
+import { parseGooglePlayReviews } from "./sources/googleplay.ts";
 import { getSource, sourceIds } from "./sources/index.ts";
 import { formatSeconds, parseInterval, splitList, validateWatchlist } from "./watchlists.ts";
 
@@ -292,9 +293,12 @@ export function buildProgram(): Command {
   program
     .command("parse <source> <file>")
     .description("parse a saved response of a source and print one JSON object per mention")
-    .action(async (sourceId: string, file: string) => {
+    .option("--play-package <name>", "googleplay: the app's package, for review links (the saved answer does not name it)")
+    .action(async (sourceId: string, file: string, opts: { playPackage?: string }) => {
       const adapter = getSource(sourceId);
       if (!adapter) throw new UsageError(`source: unknown source "${sourceId}" (known: ${sourceIds().join(", ")})`);
+      if (opts.playPackage !== undefined && sourceId !== "googleplay") throw new UsageError(`play-package: only googleplay answers need it, not ${sourceId}`);
+      const packageName = opts.playPackage === undefined ? undefined : appFieldsFromOptions({ playPackage: opts.playPackage }).playPackage!;
       let body: string;
       try {
         // Saved pages keep the site's charset (Tieba's legacy pages are GBK): decode as a fetch would.
@@ -302,7 +306,8 @@ export function buildProgram(): Command {
       } catch (err) {
         throw new UsageError(`file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
       }
-      for (const m of adapter.parse(body)) {
+      const mentions = packageName ? parseGooglePlayReviews(body, { packageName }).items : adapter.parse(body);
+      for (const m of mentions) {
         const items = m.reposted ? [m.reposted, m] : [m];
         for (const it of items) {
           console.log(

@@ -58,8 +58,10 @@ const envSchema = z.object({
   EARSHOT_ITUNES_SEARCH_URL: url(["http:", "https:"]).optional(),
   /** Google Play web (batchexecute) host. */
   EARSHOT_GOOGLEPLAY_URL: url(["http:", "https:"]).optional(),
-  /** TapTap web API host (CN: www.taptap.cn; international: www.taptap.io). */
+  /** TapTap web API host of the CN site (www.taptap.cn). */
   EARSHOT_TAPTAP_URL: url(["http:", "https:"]).optional(),
+  /** TapTap web API host of the international site: www.taptap.io, or EARSHOT_TAPTAP_URL when that points elsewhere. */
+  EARSHOT_TAPTAP_INTL_URL: url(["http:", "https:"]).optional(),
   /** Weibo mobile API host (m.weibo.cn). */
   EARSHOT_WEIBO_URL: url(["http:", "https:"]).optional(),
   /** Weibo desktop search host (s.weibo.com). */
@@ -181,6 +183,7 @@ export type SourceUrlKey =
   | "itunesSearch"
   | "googleplay"
   | "taptap"
+  | "taptapIntl"
   | "weibo"
   | "weiboSearch"
   | "weiboPassport"
@@ -191,6 +194,7 @@ const realSiteUrls: Record<SourceUrlKey, string> = {
   itunesSearch: "https://itunes.apple.com",
   googleplay: "https://play.google.com",
   taptap: "https://www.taptap.cn",
+  taptapIntl: "https://www.taptap.io",
   weibo: "https://m.weibo.cn",
   weiboSearch: "https://s.weibo.com",
   weiboPassport: "https://passport.weibo.com",
@@ -262,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const fetchConfig = loadFetchConfig(e, present);
   const site = (key: SourceUrlKey, own: string | undefined) =>
     stripSlash(own ?? e.EARSHOT_SANDBOX_URL ?? realSiteUrls[key]);
+  const taptapCn = site("taptap", e.EARSHOT_TAPTAP_URL);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -277,7 +282,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       appstore: site("appstore", e.EARSHOT_APPSTORE_URL),
       itunesSearch: site("itunesSearch", e.EARSHOT_ITUNES_SEARCH_URL),
       googleplay: site("googleplay", e.EARSHOT_GOOGLEPLAY_URL),
-      taptap: site("taptap", e.EARSHOT_TAPTAP_URL),
+      taptap: taptapCn,
+      // A TapTap URL set elsewhere (a mirror, the sandbox) serves both regions unless told apart.
+      taptapIntl: e.EARSHOT_TAPTAP_INTL_URL ? stripSlash(e.EARSHOT_TAPTAP_INTL_URL) : taptapCn === realSiteUrls.taptap ? realSiteUrls.taptapIntl : taptapCn,
       weibo: site("weibo", e.EARSHOT_WEIBO_URL),
       weiboSearch: site("weiboSearch", e.EARSHOT_WEIBO_SEARCH_URL),
       weiboPassport: site("weiboPassport", e.EARSHOT_WEIBO_PASSPORT_URL),

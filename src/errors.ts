@@ -21,7 +21,15 @@ export class BlockedError extends Error {
   override name = "BlockedError";
   constructor(
     message: string,
-    readonly details: { host: string; status?: number; reason: string; advice: string },
+    readonly details: {
+      /** The host that refused. */
+      host: string;
+      /** The host the request was sent to, when a redirect led elsewhere: runs that ask it pause. */
+      requestHost?: string;
+      status?: number;
+      reason: string;
+      advice: string;
+    },
     options?: ErrorOptions,
   ) {
     super(message, options);

@@ -77,7 +77,7 @@ export function challengePageReason(body: string, contentType: string | undefine
 }
 
 /** What the admin can do about a block, in one paragraph naming the variables to change. */
-export function formatBlockAdvice(args: { source: string; backoffMs: number; hasProxies: boolean }): string {
+export function formatBlockAdvice(args: { source: string; host: string; backoffMs: number; hasProxies: boolean }): string {
   const key = sourceEnvKey(args.source);
   const proxyStep = args.hasProxies
     ? `add fresh proxies to EARSHOT_PROXIES_${key} (every configured proxy was tried)`
@@ -86,7 +86,8 @@ export function formatBlockAdvice(args: { source: string; backoffMs: number; has
     `earshot pauses ${args.source} on this host for ${formatDuration(args.backoffMs)} ` +
     `(EARSHOT_BLOCK_BACKOFF); other sources keep running. To resume: wait for the block to lift, ` +
     `or refresh the cookies in EARSHOT_COOKIE_${key}, or ${proxyStep}, ` +
-    `or slow the source down with EARSHOT_POLITENESS_${key}=1/5000; then clear the block.`
+    `or slow the source down with EARSHOT_POLITENESS_${key}=1/5000; then resume at once with ` +
+    `\`earshot source unblock ${args.source} --host ${args.host}\` (or POST /api/sources/${args.source}/unblock).`
   );
 }
 

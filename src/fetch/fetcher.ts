@@ -329,8 +329,10 @@ class PoliteFetcher implements Fetcher {
   }
 
   private blocked(req: FetchRequest, url: URL, status: number, reason: string, proxy: string | null): BlockedError {
+    const requestHost = new URL(req.url).host;
     const advice = formatBlockAdvice({
       source: req.source,
+      host: requestHost,
       backoffMs: this.settings.blockBackoffMs,
       hasProxies: this.proxiesFor(req.source, url.hostname).some(Boolean),
     });
@@ -338,7 +340,7 @@ class PoliteFetcher implements Fetcher {
     // The advice stays in details.advice: the crawl job appends it to the run's message.
     return new BlockedError(
       `${req.source} is blocked by ${url.host}${via}: ${reason}.`,
-      { host: url.host, status, reason, advice },
+      { host: url.host, requestHost, status, reason, advice },
     );
   }
 

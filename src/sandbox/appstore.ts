@@ -1,5 +1,5 @@
 import { sandboxApps, storeReviews, type SandboxApp } from "./data.ts";
-import type { SandboxRoute, SandboxState } from "./server.ts";
+import type { SandboxReply, SandboxRoute, SandboxState } from "./server.ts";
 
 const PAGE_SIZE = 50;
 const MAX_PAGES = 10;
@@ -36,6 +36,14 @@ export const appstoreRoutes: SandboxRoute = (req, state) => {
   }
   return null;
 };
+
+/** The same answer with the feed's entries dropped and its links kept, as the JSON feed's empty pages come. */
+export function withoutFeedEntries(reply: SandboxReply): SandboxReply {
+  const doc = reply.json as { feed?: Record<string, unknown> } | undefined;
+  if (!doc?.feed) return reply;
+  const { entry: _dropped, ...feed } = doc.feed;
+  return { ...reply, json: { ...doc, feed } };
+}
 
 export function appstoreReviewCount(state: SandboxState, trackId: string, cc: string): number {
   return INITIAL_REVIEWS + (state.growth.get(`appstore:${trackId}:${cc}`) ?? 0);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import iconv from "iconv-lite";
-import { appstoreRoutes } from "./appstore.ts";
+import { appstoreRoutes, withoutFeedEntries } from "./appstore.ts";
 import { googleplayRoutes } from "./googleplay.ts";
 import { taptapRoutes } from "./taptap.ts";
 import { discourseRoutes } from "./discourse.ts";
@@ -59,6 +59,8 @@ export interface SandboxFault {
   stallMs?: number;
   /** Pad the answer with trailing spaces to this many bytes (a huge body; JSON stays valid). */
   bodyBytes?: number;
+  /** App Store feed: serve the page without its entries but with its links (the JSON feed's empty pages mid-list). */
+  noEntries?: boolean;
   /** Encode the answer in this charset (e.g. "gbk") and say so in Content-Type. */
   charset?: string;
   /** Apply to this many requests, then expire. @default unlimited */
@@ -149,6 +151,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     reply ??= { status: 404, json: { error: "not found in sandbox" } };
     if (fault?.status !== undefined) reply = { status: fault.status, body: fault.body ?? "" };
     else if (fault?.body !== undefined) reply = { ...reply, json: undefined, body: fault.body };
+    if (fault?.noEntries) reply = withoutFeedEntries(reply);
 
     let payload: Buffer = reply.json !== undefined ? Buffer.from(JSON.stringify(reply.json)) : Buffer.from(reply.body ?? "");
     const headers: Record<string, string> = {

@@ -3,7 +3,8 @@ import type { CrawlContext, RawMention, SourceAdapter, SourcePage, SourceTarget 
 
 /**
  * Apple App Store customer reviews: the public RSS feed in JSON, one feed per storefront,
- * newest first, 10 pages of about 50.
+ * newest first, 10 pages of about 50; an empty page before the one the feed calls last is asked
+ * again, then skipped.
  *   GET {base}/{cc}/rss/customerreviews/page={n}/id={trackId}/sortby=mostrecent/json
  */
 
@@ -138,6 +139,12 @@ export const appstore: SourceAdapter = {
   maxPages: MAX_PAGES,
   politeness: { concurrency: 2, minDelayMs: 1000 },
 
+  hosts(target, config) {
+    const feed = new URL(config.sourceUrls.appstore).host;
+    // The search API is asked only while the app's id is unknown.
+    return target.app.appstoreId ? [feed] : [...new Set([feed, new URL(config.sourceUrls.itunesSearch).host])];
+  },
+
   async plan(target, ctx) {
     const trackId = target.app.appstoreId ?? (await resolveTrackId(target, ctx));
     const countries = target.app.appstoreCountries.length ? target.app.appstoreCountries : ["us"];
@@ -149,11 +156,23 @@ export const appstore: SourceAdapter = {
 
   async *pages(_target, scope, ctx): AsyncGenerator<SourcePage> {
     const { cc, trackId } = scope.params as { cc: string; trackId: string };
+    const fetchFeed = async (url: string) => {
+      const res = await ctx.fetcher.fetch({ url, source: "appstore" }, { log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      return parseAppstoreFeed(res.body, url);
+    };
+    // The last page as the feed's rel=last link gave it, on this page or an earlier one.
+    let lastPage: number | null = null;
     for (let page = 1; page <= MAX_PAGES; page++) {
       const url = feedUrl(ctx.config.sourceUrls.appstore, cc, trackId, page);
-      const res = await ctx.fetcher.fetch({ url, source: "appstore" }, { log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-      const { items, lastPage } = parseAppstoreFeed(res.body, url);
-      const last = items.length === 0 || page >= (lastPage ?? MAX_PAGES);
+      let { items, lastPage: said } = await fetchFeed(url);
+      lastPage = said ?? lastPage;
+      // The JSON feed now and then answers a page inside the list with no entries while the XML
+      // one has them: ask once more, and read on past it if it stays empty.
+      if (items.length === 0 && lastPage !== null && page < lastPage) {
+        ({ items, lastPage: said } = await fetchFeed(url));
+        lastPage = said ?? lastPage;
+      }
+      const last = items.length === 0 ? lastPage === null || page >= lastPage : page >= (lastPage ?? MAX_PAGES);
       yield { items, url, last };
       if (last) return;
     }

@@ -1,7 +1,7 @@
 /**
  * CLI commands for forums and sources: `earshot forum add|list|rm` (Discourse instances,
- * configured forums, Tieba 吧 thread lists) and `earshot source test` (one page of one source,
- * with a selector report for configured forums).
+ * configured forums, Tieba 吧 thread lists), `earshot source test` (one page of one source,
+ * with a selector report for configured forums) and `earshot source unblock`.
  */
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
@@ -10,7 +10,9 @@ import { formatTable, truncate } from "../cli/table.ts";
 import { deleteForum, getForum, listForums, upsertForum } from "../db/repo/forums.ts";
 import { findAppByName } from "../db/repo/watchlists.ts";
 import type { Forum } from "../db/schema.ts";
-import { getConfig, withDatabase } from "../cli/context.ts";
+import { recordAudit } from "../api/audit.ts";
+import { actor, getConfig, withDatabase } from "../cli/context.ts";
+import { clearBlocks } from "../db/repo/crawl-runs.ts";
 import { UsageError, errorMessage } from "../errors.ts";
 import { closeSharedBrowser } from "../fetch/browser.ts";
 import { createFetcher } from "../fetch/index.ts";
@@ -72,7 +74,7 @@ function printMentions(items: RawMention[]): void {
   );
 }
 
-/** Adds `earshot forum …` and `earshot source test` to the program. */
+/** Adds `earshot forum …` and `earshot source test|unblock` to the program. */
 export function registerSourceCommands(program: Command): void {
   const forum = program.command("forum").description("forums the discourse, forum and tieba sources read (pick them with watch add|edit --forums)");
 
@@ -154,9 +156,31 @@ export function registerSourceCommands(program: Command): void {
       });
     });
 
-  program
-    .command("source")
-    .description("try a source")
+  const source = program.command("source").description("try a source, or resume one paused after a block");
+
+  source
+    .command("unblock <source>")
+    .description("end a source's block now, after refreshing its cookies or adding a proxy (the next run tries the site again)")
+    .option("--host <host>", "only the block on this host, as `earshot crawl` and /api/sources name it (default: every host)")
+    .action(async (sourceId: string, opts: { host?: string }) => {
+      if (!getSource(sourceId)) throw new UsageError(`source: unknown source "${sourceId}" (known: ${sourceIds().join(", ")})`);
+      const host = opts.host?.trim().toLowerCase() || null;
+      await withDatabase(async (database) => {
+        const ended = await clearBlocks(database.db, sourceId, host);
+        if (ended.length === 0) {
+          console.log(`${sourceId} is not blocked${host ? ` on ${host}` : ""}; nothing to do`);
+          return;
+        }
+        await recordAudit(database.db, { actor: actor(), action: "unblock", entity: "source", entityId: sourceId, before: ended });
+        for (const b of ended) {
+          const lifted = b.until && b.until > new Date() ? `paused until ${b.until.toISOString()}` : "its pause had already ended";
+          console.log(`${sourceId} unblocked on ${b.host} (${lifted}; ${b.reason ?? "no reason given"})`);
+        }
+        console.log("the next run tries the site again; the source-health alert says recovered once a run succeeds");
+      });
+    });
+
+  source
     .command("test <source>")
     .description("fetch the first page of a source for an app and keyword and print what it found (forum: which selectors matched)")
     .option("--app <name>", "app name", "")

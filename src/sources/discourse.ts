@@ -8,7 +8,7 @@
  */
 import { load } from "cheerio";
 import { NonRetryableError, ParseError } from "../errors.ts";
-import type { CrawlContext, ForumTarget, RawMention, SourceAdapter, SourcePage } from "./types.ts";
+import type { CrawlContext, ForumTarget, RawMention, SourceAdapter, SourcePage, SourceTarget } from "./types.ts";
 
 const MAX_PAGES = 5;
 
@@ -120,6 +120,8 @@ function queryFor(forum: ForumTarget, appName: string, keyword: string): string 
   return forum.config.searchAppName === false ? keyword : `${appName} ${keyword}`;
 }
 
+const discourseForums = (target: SourceTarget): ForumTarget[] => (target.forums ?? []).filter((f) => f.kind === "discourse");
+
 export const discourse: SourceAdapter = {
   id: "discourse",
   label: "Discourse forums",
@@ -128,8 +130,12 @@ export const discourse: SourceAdapter = {
   maxPages: MAX_PAGES,
   politeness: { concurrency: 1, minDelayMs: 2000 },
 
+  hosts(target) {
+    return [...new Set(discourseForums(target).map((f) => new URL(f.baseUrl).host))];
+  },
+
   async plan(target) {
-    const forums = (target.forums ?? []).filter((f) => f.kind === "discourse");
+    const forums = discourseForums(target);
     if (forums.length === 0) {
       throw new NonRetryableError("discourse: this watchlist names no Discourse forum; add one (earshot forum add --kind discourse …) and pick it with earshot watch edit ID --forums <ids>");
     }

@@ -163,6 +163,10 @@ export const googleplay: SourceAdapter = {
   maxPages: MAX_PAGES,
   politeness: { concurrency: 2, minDelayMs: 1000 },
 
+  hosts(_target, config) {
+    return [new URL(config.sourceUrls.googleplay).host];
+  },
+
   async plan(target) {
     const pkg = target.app.playPackage;
     if (!pkg) {

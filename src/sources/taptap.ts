@@ -1,5 +1,6 @@
+import type { Config } from "../config.ts";
 import { NonRetryableError, ParseError } from "../errors.ts";
-import type { CrawlContext, RawMention, SourceAdapter, SourcePage } from "./types.ts";
+import type { CrawlContext, RawMention, SourceAdapter, SourcePage, SourceTarget } from "./types.ts";
 
 /**
  * TapTap reviews through the web API, newest first, 10 per page, one list per app:
@@ -13,8 +14,6 @@ import type { CrawlContext, RawMention, SourceAdapter, SourcePage } from "./type
 const PAGE_SIZE = 10;
 /** 300 reviews on a first run. */
 const MAX_PAGES = 30;
-const REAL_CN = "https://www.taptap.cn";
-const REAL_INTL = "https://www.taptap.io";
 
 export type TaptapRegion = "cn" | "intl";
 
@@ -23,12 +22,9 @@ function xUa(region: TaptapRegion): string {
   return encodeURIComponent(`V=1&PN=WebApp&VN=0.1.0&LANG=${region === "cn" ? "zh_CN" : "en_US"}&PLT=PC`);
 }
 
-/**
- * The host of a region. EARSHOT_TAPTAP_URL names the CN site; the international one is taptap.io,
- * unless the setting points elsewhere (the sandbox serves both).
- */
-export function taptapBase(configured: string, region: TaptapRegion): string {
-  return region === "intl" && configured === REAL_CN ? REAL_INTL : configured;
+/** The base URL of a region: EARSHOT_TAPTAP_URL (CN) or EARSHOT_TAPTAP_INTL_URL. */
+export function taptapBase(urls: Readonly<Config["sourceUrls"]>, region: TaptapRegion): string {
+  return region === "intl" ? urls.taptapIntl : urls.taptap;
 }
 
 export function taptapReviewsUrl(base: string, region: TaptapRegion, appId: string, from = 0): string {
@@ -174,6 +170,8 @@ function nextUrl(next: string, current: string, fail: (msg: string) => never): s
   return target.toString();
 }
 
+const regionOf = (target: SourceTarget): TaptapRegion => (target.app.taptapRegion === "intl" ? "intl" : "cn");
+
 async function fetchPage(ctx: CrawlContext, url: string) {
   const res = await ctx.fetcher.fetch({ url, source: "taptap" }, { log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   return parseTaptapReviews(res.body, url);
@@ -187,18 +185,22 @@ export const taptap: SourceAdapter = {
   maxPages: MAX_PAGES,
   politeness: { concurrency: 1, minDelayMs: 1000 },
 
+  hosts(target, config) {
+    return [new URL(taptapBase(config.sourceUrls, regionOf(target))).host];
+  },
+
   async plan(target) {
     const id = target.app.taptapId;
     if (!id) {
       throw new NonRetryableError(`"${target.app.name}" has no TapTap app id; set it with: earshot watch edit ID --taptap-id <digits>`);
     }
-    const region = target.app.taptapRegion === "intl" ? "intl" : "cn";
+    const region = regionOf(target);
     return { scopes: [{ key: region, keyword: null, params: { appId: id, region } }] };
   },
 
   async *pages(_target, scope, ctx): AsyncGenerator<SourcePage> {
     const { appId, region } = scope.params as { appId: string; region: TaptapRegion };
-    let url: string | null = taptapReviewsUrl(taptapBase(ctx.config.sourceUrls.taptap, region), region, appId);
+    let url: string | null = taptapReviewsUrl(taptapBase(ctx.config.sourceUrls, region), region, appId);
     // Offset paging shifts when reviews arrive mid-run: a review may show up on two pages.
     const seen = new Set<string>();
     for (let n = 1; n <= MAX_PAGES && url; n++) {

@@ -105,6 +105,12 @@ export interface SourceAdapter {
   maxPages: number;
   /** Per-host politeness defaults. */
   politeness: { concurrency: number; minDelayMs: number };
+  /**
+   * The hosts a run for this target sends requests to, known without fetching. A block on one
+   * of them pauses the run and a good run clears blocks on them only; without it, a block on any
+   * host pauses every run of the source (sites whose hosts share one account or session).
+   */
+  hosts?(target: SourceTarget, config: Readonly<Config>): string[];
   plan(target: SourceTarget, ctx: CrawlContext): Promise<ScopePlan>;
   /** Yields pages newest first; the caller stops iterating once it reaches its cursor. */
   pages(target: SourceTarget, scope: CrawlScope, ctx: CrawlContext): AsyncIterable<SourcePage>;

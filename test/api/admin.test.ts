@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import YAML from "yaml";
 import { createApiTestEnv, type ApiTestEnv } from "./support.ts";
 import { seedMentions, seedWatchlist } from "./seed.ts";
+import { markBlocked } from "../../src/db/repo/crawl-runs.ts";
 
 let env: ApiTestEnv;
 beforeAll(async () => {
@@ -158,5 +159,47 @@ describe("privacy and retention", () => {
     expect(del.json).toEqual({ deleted: 1 });
     const audit = await env.call("GET", "/api/audit?entity=mentions");
     expect(JSON.stringify(audit.json)).not.toContain("张三");
+  });
+});
+
+describe("sources", () => {
+  test("an admin ends a block on one host; the other host stays paused, and the change is in the audit log", async () => {
+    const { db } = env.database;
+    const until = new Date(Date.now() + 3600_000);
+    await markBlocked(db, "taptap", "www.taptap.cn", "the site forbids access (HTTP 403)", until);
+    await markBlocked(db, "taptap", "www.taptap.io", "the site refuses automated clients (HTTP 418)", until);
+    const hostsBlocked = async () =>
+      ((await env.call("GET", "/api/sources")).json as { id: string; blocks: { host: string }[] }[]).find((s) => s.id === "taptap")!.blocks.map((b) => b.host).sort();
+    expect(await hostsBlocked()).toEqual(["www.taptap.cn", "www.taptap.io"]);
+
+    for (const role of ["analyst", "operator", "ingest"] as const) {
+      const refused = await env.call("POST", "/api/sources/taptap/unblock", { role, body: { host: "www.taptap.cn" } });
+      expect(refused.status, role).toBe(403);
+    }
+    expect(await hostsBlocked()).toEqual(["www.taptap.cn", "www.taptap.io"]);
+
+    const done = await env.call("POST", "/api/sources/taptap/unblock", { body: { host: "WWW.TAPTAP.CN" } });
+    expect(done.status, done.text).toBe(200);
+    expect(done.json).toEqual({
+      source: "taptap",
+      unblocked: [{ host: "www.taptap.cn", reason: "the site forbids access (HTTP 403)", since: expect.any(String), until: until.toISOString() }],
+    });
+    expect(await hostsBlocked()).toEqual(["www.taptap.io"]);
+    const [entry] = (await env.call("GET", "/api/audit?entity=source&entityId=taptap")).json;
+    expect(entry).toMatchObject({ action: "unblock", actor: expect.stringMatching(/^token:\d+:test-admin$/), role: "admin", before: [{ host: "www.taptap.cn" }], after: null });
+
+    // Again: nothing left on that host, so nothing changes and nothing is logged.
+    expect((await env.call("POST", "/api/sources/taptap/unblock", { body: { host: "www.taptap.cn" } })).json).toEqual({ source: "taptap", unblocked: [] });
+    expect((await env.call("GET", "/api/audit?entity=source&entityId=taptap")).json).toHaveLength(1);
+    // Without a host: every host.
+    expect((await env.call("POST", "/api/sources/taptap/unblock")).json.unblocked.map((b: { host: string }) => b.host)).toEqual(["www.taptap.io"]);
+    expect(await hostsBlocked()).toEqual([]);
+  });
+
+  test("an unknown source or a bad body is refused", async () => {
+    expect((await env.call("POST", "/api/sources/myspace/unblock")).status).toBe(404);
+    const bad = await env.call("POST", "/api/sources/taptap/unblock", { body: { host: "x", colour: "red" } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toMatch(/colour|unknown|unrecognized/i);
   });
 });

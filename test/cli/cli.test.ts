@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.ts";
 import { loadConfig } from "../../src/config.ts";
+import { markBlocked } from "../../src/db/repo/crawl-runs.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { crawlQueue, redisConnection, schedulerId, type CrawlQueue } from "../../src/queues.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.ts";
@@ -102,6 +103,9 @@ describe("the earshot command", () => {
       [["mentions", "--since", "yesterday"], /since: "yesterday" is not a duration/],
       [["parse", "appstore", "/nonexistent/file.json"], /file: cannot read \/nonexistent\/file.json \(ENOENT\)/],
       [["parse", "friendster", "x"], /source: unknown source "friendster"/],
+      [["source", "unblock", "myspace"], /source: unknown source "myspace"/],
+      [["parse", "appstore", "x", "--play-package", "com.example.app"], /play-package: only googleplay answers need it, not appstore/],
+      [["parse", "googleplay", "x", "--play-package", "not a package"], /play-package: "not a package" is not an Android package name/],
       [["frobnicate"], /unknown command 'frobnicate'/],
     ];
     for (const [args, message] of cases) {
@@ -170,11 +174,38 @@ describe("the earshot command", () => {
       publishedAt: "2026-11-02T06:05:00.000Z",
       rating: 1,
     });
+    const play = new URL("../fixtures/googleplay/reviews-page1.txt", import.meta.url).pathname;
+    const urls = async (...extra: string[]) => (await earshot("parse", "googleplay", play, ...extra)).stdout.trim().split("\n").map((l) => JSON.parse(l).url);
+    expect(new Set(await urls())).toEqual(new Set([null]));
+    const linked = await urls("--play-package", "com.example.meownote");
+    expect(linked[0]).toBe("https://play.google.com/store/apps/details?id=com.example.meownote&reviewId=3f1c2a9e-7b41-4d0a-9c55-0e8f6a1b2c3d");
+    expect(linked.every((u: string) => u.startsWith("https://play.google.com/store/apps/details?id=com.example.meownote&reviewId="))).toBe(true);
     const saved = join(tmpdir(), `earshot-captcha-${process.pid}.html`);
     writeFileSync(saved, "<html>验证码</html>");
     const bad = await earshot("parse", "appstore", saved);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/App Store feed is not valid JSON/);
+  });
+
+  it("ends a source's block on one host, leaves its other hosts paused, and records who did it", async () => {
+    const until = new Date(Date.now() + 3600_000);
+    await markBlocked(env.database.db, "appstore", "itunes.apple.com", "the site forbids access (HTTP 403)", until);
+    await markBlocked(env.database.db, "appstore", "search.example", "the site refuses automated clients (HTTP 418)", until);
+    const states = async () => Object.fromEntries((await env.database.sql`select host, state from source_health where source = 'appstore'`).map((r) => [r.host, r.state]));
+
+    const r = await earshot("source", "unblock", "appstore", "--host", "itunes.apple.com");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`appstore unblocked on itunes.apple.com (paused until ${until.toISOString()}; the site forbids access (HTTP 403))`);
+    expect(r.stdout).toMatch(/the next run tries the site again/);
+    expect(await states()).toEqual({ "itunes.apple.com": "ok", "search.example": "blocked" });
+    const [entry] = await env.database.sql`select actor, action, entity, entity_id, before from audit_log where entity = 'source' order by id desc limit 1`;
+    expect(entry).toMatchObject({ actor: expect.stringMatching(/^cli:/), action: "unblock", entity_id: "appstore", before: [{ host: "itunes.apple.com" }] });
+
+    const again = await earshot("source", "unblock", "appstore", "--host", "itunes.apple.com");
+    expect([again.code, again.stdout.trim()]).toEqual([0, "appstore is not blocked on itunes.apple.com; nothing to do"]);
+    const all = await earshot("source", "unblock", "appstore");
+    expect(all.stdout).toContain("appstore unblocked on search.example");
+    expect(await states()).toEqual({ "itunes.apple.com": "ok", "search.example": "ok" });
   });
 
   it("removes a watchlist and its schedule", async () => {

@@ -204,6 +204,7 @@ describe("blocked answers", () => {
       expect(details.advice).toMatch(/pauses site on this host for 6h/);
       expect(details.advice).toMatch(/EARSHOT_COOKIE_SITE/);
       expect(details.advice).toMatch(/EARSHOT_PROXIES_SITE or HTTPS_PROXY/);
+      expect(details.advice).toContain(`earshot source unblock site --host 127.0.0.1:${server.port}`);
       expect(err.message).not.toMatch(/TOKENSECRET|CONFIGSECRET/);
       expect(hitsOf(`/status-${status}`)).toHaveLength(1);
     });
@@ -273,6 +274,16 @@ describe("blocked answers", () => {
     for (const to of ["https://play.google.com/store/apps/details?id=com.example", "https://apps.apple.com/cn/app/id123", "https://example.com/topic/loginless-mode"]) {
       expect(wallRedirectReason(new URL(to)), to).toBeNull();
     }
+  });
+
+  it("names the host the request asked when a redirect leads to another host that refuses", async () => {
+    const other = await startServer();
+    other.route("/forbidden", (_req, res) => res.writeHead(403).end("go away"));
+    server.route("/moved", (_req, res) => res.writeHead(302, { location: `${other.origin}/forbidden` }).end());
+    const err = await rejection(get("/moved")).finally(() => other.close());
+    expect(err).toBeInstanceOf(BlockedError);
+    expect((err as BlockedError).details).toMatchObject({ host: `127.0.0.1:${other.port}`, requestHost: `127.0.0.1:${server.port}`, status: 403 });
+    expect((err as BlockedError).details.advice).toContain(`--host 127.0.0.1:${server.port}`);
   });
 
   it("treats a redirect to a login path as blocked, before following it", async () => {

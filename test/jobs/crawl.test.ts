@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCrawl } from "../../jobs/crawl.ts";
 import { createWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
 import { RateLimitedError } from "../../src/errors.ts";
-import { INITIAL_REVIEWS } from "../../src/sandbox/appstore.ts";
+import { INITIAL_REVIEWS, appstoreReviewCount } from "../../src/sandbox/appstore.ts";
 import { createCrawlTestEnv, type CrawlTestEnv, endBlocks } from "../helpers/crawl.ts";
 
 let env: CrawlTestEnv;
@@ -84,6 +84,40 @@ describe("an App Store crawl", () => {
     const recovered = await crawl();
     expect(recovered.status).toBe("ok");
     expect((await env.database.sql`select state from source_health where source = 'appstore'`)[0]!.state).toBe("ok");
+  });
+
+  describe("with the JSON feed's empty pages", () => {
+    // A watchlist of its own starts without cursors, so its run reads every page again.
+    const freshWatchlist = async (keyword: string, app = { name: "喵记" } as Parameters<typeof upsertApp>[1]) =>
+      (await createWatchlist(env.database.db, { appId: (await upsertApp(env.database.db, app)).id, keywords: [keyword], sources: ["appstore"], intervalSec: 900, by: "test" })).id;
+    const pagesAsked = (cc: string) => feedRequests().filter((r) => r.path.startsWith(`/${cc}/`)).map((r) => Number(/page=(\d+)/.exec(r.path)![1]));
+    const total = () => appstoreReviewCount(env.sandbox.state, "1500000001", "cn") + appstoreReviewCount(env.sandbox.state, "1500000001", "us");
+
+    it("asks an empty page inside the list once more and reads on", async () => {
+      env.sandbox.fail({ match: "/cn/rss/customerreviews/page=2/", noEntries: true, times: 1 });
+      const r = await crawl(await freshWatchlist("empty-once"));
+      expect(r.status).toBe("ok");
+      expect(pagesAsked("cn")).toEqual([1, 2, 2, 3, 4, 5]);
+      expect(r.seen).toBe(total());
+    });
+
+    it("skips a page that stays empty when the feed's last link says more pages follow", async () => {
+      env.sandbox.fail({ match: "/cn/rss/customerreviews/page=3/", noEntries: true });
+      const r = await crawl(await freshWatchlist("empty-twice"));
+      expect(r.status).toBe("ok");
+      expect(pagesAsked("cn")).toEqual([1, 2, 3, 3, 4, 5]);
+      expect(r.seen).toBe(total() - 50);
+    });
+
+    it("stops at an empty last page, and at an empty feed with no last link, without asking again", async () => {
+      env.sandbox.fail({ match: "/cn/rss/customerreviews/page=5/", noEntries: true });
+      await crawl(await freshWatchlist("empty-last"));
+      expect(pagesAsked("cn")).toEqual([1, 2, 3, 4, 5]);
+      env.sandbox.requests.length = 0;
+      const none = await crawl(await freshWatchlist("no-reviews", { name: "无评论", appstoreId: "1599999999", appstoreCountries: ["cn"] }));
+      expect([none.status, none.seen]).toEqual(["ok", 0]);
+      expect(pagesAsked("cn")).toEqual([1]);
+    });
   });
 
   it("records malformed JSON as a failed run with a message that says what was wrong", async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { ParseError } from "../../src/errors.ts";
 import { parseTaptapReviews, taptap, taptapBase, taptapReviewsUrl } from "../../src/sources/taptap.ts";
 import type { CrawlContext, SourceTarget } from "../../src/sources/types.ts";
@@ -68,8 +69,19 @@ describe("the TapTap plan", () => {
     expect((await taptap.plan(target("210001", "intl"), {} as CrawlContext)).scopes).toEqual([
       { key: "intl", keyword: null, params: { appId: "210001", region: "intl" } },
     ]);
-    expect(taptapBase("https://www.taptap.cn", "intl")).toBe("https://www.taptap.io");
-    expect(taptapBase("http://127.0.0.1:9000", "intl")).toBe("http://127.0.0.1:9000");
+    const urls = (env: Record<string, string>) => loadConfig(env).sourceUrls;
+    expect(taptapBase(urls({}), "intl")).toBe("https://www.taptap.io");
+    expect(taptapBase(urls({ EARSHOT_TAPTAP_URL: "https://www.taptap.cn" }), "intl")).toBe("https://www.taptap.io");
+    // A mirror or the sandbox serves both regions unless the international one is set apart.
+    expect(taptapBase(urls({ EARSHOT_TAPTAP_URL: "http://127.0.0.1:9000" }), "intl")).toBe("http://127.0.0.1:9000");
+    expect(taptapBase(urls({ EARSHOT_SANDBOX_URL: "http://127.0.0.1:9000" }), "intl")).toBe("http://127.0.0.1:9000");
+    expect(taptapBase(urls({ EARSHOT_SANDBOX_URL: "http://127.0.0.1:9000", EARSHOT_TAPTAP_INTL_URL: "http://127.0.0.1:9001/" }), "intl")).toBe("http://127.0.0.1:9001");
     await expect(taptap.plan(target(null, "cn"), {} as CrawlContext)).rejects.toThrow(/--taptap-id/);
+  });
+
+  it("names the one host a run asks, so a block on taptap.cn does not pause taptap.io", () => {
+    const config = loadConfig({});
+    expect(taptap.hosts!(target("210001", "cn"), config)).toEqual(["www.taptap.cn"]);
+    expect(taptap.hosts!(target("210001", "intl"), config)).toEqual(["www.taptap.io"]);
   });
 });

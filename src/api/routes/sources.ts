@@ -1,11 +1,22 @@
 import type { FastifyInstance } from "fastify";
 import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { clearBlocks } from "../../db/repo/crawl-runs.ts";
 import { sources } from "../../sources/index.ts";
 import type { ApiContext } from "../context.ts";
+import { notFound, parseInput } from "../errors.ts";
 import { isoOrNull, runSql } from "../sqltext.ts";
-import { meta, R } from "./util.ts";
+import { audit, doc, meta, R } from "./util.ts";
 
-/** /api/sources: the sources earshot crawls, and how each is doing (last run, errors, blocks). */
+const sourceParams = z.object({ source: z.string().min(1) });
+const unblockBody = z
+  .object({ host: z.string().trim().toLowerCase().min(1, "give the host as /api/sources names it, or leave it out for every host").optional() })
+  .strict();
+
+/**
+ * /api/sources: the sources earshot crawls, and how each is doing (last run, errors, blocks);
+ * admins end a block at once after fixing its cause.
+ */
 export async function sourceRoutes(api: FastifyInstance, ctx: ApiContext): Promise<void> {
   api.get("/sources", { config: { roles: R.readers }, schema: meta("sources", "Sources and their health: last run, errors, blocked and rate-limited states") }, async () => {
     const last = await runSql<Record<string, unknown>>(
@@ -49,4 +60,22 @@ export async function sourceRoutes(api: FastifyInstance, ctx: ApiContext): Promi
       };
     });
   });
+  api.post(
+    "/sources/:source/unblock",
+    {
+      config: { roles: R.admin },
+      schema: { ...meta("sources", "End a source's block now (on one host, or every host); the next run tries the site again", { body: unblockBody }), params: doc(sourceParams) },
+    },
+    async (request) => {
+      const { source } = parseInput(sourceParams, request.params);
+      if (!sources.has(source)) throw notFound(`source ${source}`);
+      const { host } = parseInput(unblockBody, request.body);
+      const ended = await clearBlocks(ctx.database.db, source, host ?? null);
+      if (ended.length) await audit(ctx, request, { action: "unblock", entity: "source", entityId: source, before: ended });
+      return {
+        source,
+        unblocked: ended.map((b) => ({ host: b.host, reason: b.reason, since: b.since.toISOString(), until: isoOrNull(b.until) })),
+      };
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { FetchLogEntry } from "../../fetch/types.ts";
 import type { Db } from "../client.ts";
 import { crawlRuns, fetchLog, sourceCursors, sourceHealth, type CrawlRunStatus, type SourceCursor } from "../schema.ts";
@@ -65,12 +65,28 @@ export async function saveCursor(
     });
 }
 
-/** The host a source is blocked on until a time, if it is. */
-export async function activeBlock(db: Db, source: string): Promise<{ host: string; until: Date; reason: string | null } | null> {
+/**
+ * A block that pauses a run of the source: one on any of `hosts` (the hosts the run will ask), or
+ * on any host at all when the source cannot say which hosts it asks (null).
+ */
+export async function activeBlock(
+  db: Db,
+  source: string,
+  hosts: readonly string[] | null = null,
+): Promise<{ host: string; until: Date; reason: string | null } | null> {
+  if (hosts?.length === 0) return null;
   const [row] = await db
     .select()
     .from(sourceHealth)
-    .where(and(eq(sourceHealth.source, source), eq(sourceHealth.state, "blocked"), sql`${sourceHealth.blockedUntil} > now()`))
+    .where(
+      and(
+        eq(sourceHealth.source, source),
+        eq(sourceHealth.state, "blocked"),
+        sql`${sourceHealth.blockedUntil} > now()`,
+        hosts ? inArray(sourceHealth.host, [...hosts]) : undefined,
+      ),
+    )
+    .orderBy(sourceHealth.host)
     .limit(1);
   return row ? { host: row.host, until: row.blockedUntil!, reason: row.reason } : null;
 }
@@ -87,10 +103,40 @@ export async function markBlocked(db: Db, source: string, host: string, reason: 
   return Boolean(rows[0]?.started);
 }
 
-/** A run succeeded: a source that was blocked is usable again. */
-export async function markHealthy(db: Db, source: string): Promise<void> {
+/** A run succeeded: the source is usable again on the hosts it asked (null: on every host). */
+export async function markHealthy(db: Db, source: string, hosts: readonly string[] | null = null): Promise<void> {
+  if (hosts?.length === 0) return;
   await db
     .update(sourceHealth)
     .set({ state: "ok", blockedUntil: null, since: new Date(), updatedAt: new Date() })
-    .where(and(eq(sourceHealth.source, source), eq(sourceHealth.state, "blocked")));
+    .where(and(eq(sourceHealth.source, source), eq(sourceHealth.state, "blocked"), hosts ? inArray(sourceHealth.host, [...hosts]) : undefined));
+}
+
+export interface EndedBlock {
+  source: string;
+  host: string;
+  reason: string | null;
+  since: Date;
+  /** When the pause would have ended; in the past when it had already lifted. */
+  until: Date | null;
+}
+
+/**
+ * An admin ends a source's blocks now (on one host, or every host), after refreshing cookies or
+ * adding a proxy. Returns the blocks as they were. The next run tries the site again; only a run
+ * that succeeds says the source recovered.
+ */
+export async function clearBlocks(db: Db, source: string, host: string | null = null): Promise<EndedBlock[]> {
+  const rows = await db.execute<{ source: string; host: string; reason: string | null; since: Date | string; blocked_until: Date | string | null }>(sql`
+    update source_health h set state = 'ok', blocked_until = null, since = now(), updated_at = now()
+    from (
+      select source, host, reason, since, blocked_until from source_health
+      where source = ${source} and state = 'blocked' ${host === null ? sql`` : sql`and host = ${host}`}
+      for update
+    ) before
+    where h.source = before.source and h.host = before.host
+    returning before.source, before.host, before.reason, before.since, before.blocked_until`);
+  return [...rows]
+    .map((r) => ({ source: r.source, host: r.host, reason: r.reason, since: new Date(r.since), until: r.blocked_until === null ? null : new Date(r.blocked_until) }))
+    .sort((a, b) => a.host.localeCompare(b.host));
 }
