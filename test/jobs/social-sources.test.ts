@@ -141,14 +141,19 @@ describe("a Weibo crawl without Chromium or cookies", () => {
   });
 });
 
+/** A sandbox and database with two admin Weibo accounts (alice, bob), and a watchlist searching "喵记 闪退". */
+async function weiboAccountsEnv(session: WeiboSession): Promise<{ e: CrawlTestEnv; watchlistId: number }> {
+  resetWeiboSession(session);
+  const e = await createCrawlTestEnv({ ...fastEnv, EARSHOT_COOKIE_WEIBO_ALICE: "SUB=_2Aalice; SUBP=x", EARSHOT_COOKIE_WEIBO_BOB: "SUB=_2Abob; SUBP=y" });
+  const app = await upsertApp(e.database.db, { name: "喵记" });
+  return { e, watchlistId: (await createWatchlist(e.database.db, { appId: app.id, keywords: ["闪退"], sources: ["weibo"], intervalSec: 900, by: "test" })).id };
+}
+
 describe("a Weibo crawl with admin accounts", () => {
   let accEnv: CrawlTestEnv;
   let watchlistId: number;
   beforeAll(async () => {
-    resetWeiboSession(new WeiboSession());
-    accEnv = await createCrawlTestEnv({ ...fastEnv, EARSHOT_COOKIE_WEIBO_ALICE: "SUB=_2Aalice; SUBP=x", EARSHOT_COOKIE_WEIBO_BOB: "SUB=_2Abob; SUBP=y" });
-    const app = await upsertApp(accEnv.database.db, { name: "喵记" });
-    watchlistId = (await createWatchlist(accEnv.database.db, { appId: app.id, keywords: ["闪退"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+    ({ e: accEnv, watchlistId } = await weiboAccountsEnv(new WeiboSession()));
   });
   afterAll(async () => {
     resetWeiboSession();
@@ -174,6 +179,47 @@ describe("a Weibo crawl with admin accounts", () => {
     expect(r.status).toBe("blocked");
     expect(r.message).toMatch(/EARSHOT_COOKIE_WEIBO_ALICE/);
     expect(r.message).toMatch(/EARSHOT_COOKIE_WEIBO_BOB/);
+  });
+});
+
+describe("a Weibo crawl after repeated errors", () => {
+  let errEnv: CrawlTestEnv;
+  let watchlistId: number;
+  let session: WeiboSession;
+  beforeAll(async () => {
+    session = new WeiboSession();
+    ({ e: errEnv, watchlistId } = await weiboAccountsEnv(session));
+  });
+  afterAll(async () => {
+    resetWeiboSession();
+    await errEnv.teardown();
+  });
+  const account = () => session.current({ config: errEnv.deps.config, fetcher: errEnv.deps.fetcher, log: () => {} }).account;
+  /** `n` runs whose first request fails for good (a 500 on each of its attempts, EARSHOT_HTTP_RETRIES=1). */
+  const failingRuns = async (n: number) => {
+    errEnv.sandbox.fail({ match: "/weibo?q=", status: 500, times: 2 * n });
+    for (let i = 0; i < n; i++) await expect(crawl(watchlistId, "weibo", errEnv)).rejects.toThrow(/failed 2 times/);
+  };
+
+  it("keeps the account through nine failed requests in a row, and a success ends the streak", async () => {
+    await failingRuns(9);
+    expect(account()).toBe("alice");
+    expect((await crawl(watchlistId, "weibo", errEnv)).status).toBe("ok");
+    await failingRuns(1);
+    errEnv.sandbox.grow("weibo:喵记", 1);
+    expect((await crawl(watchlistId, "weibo", errEnv)).status).toBe("ok");
+    expect(account()).toBe("alice");
+  });
+
+  it("renews the cookies (the next account) before the request that follows ten failed ones", async () => {
+    await failingRuns(10);
+    expect(account()).toBe("alice");
+    errEnv.sandbox.requests.length = 0;
+    const r = await crawl(watchlistId, "weibo", errEnv);
+    expect(r.status).toBe("ok");
+    expect(account()).toBe("bob");
+    // Renewing is not a request of its own: the run asked the site once, with the next account.
+    expect(errEnv.sandbox.requests.filter((q) => q.path.startsWith("/weibo?q="))).toHaveLength(1);
   });
 });
 
