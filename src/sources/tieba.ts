@@ -8,186 +8,44 @@
  * Thread lists come from the client API (POST /c/f/frs/page, signed), sorted by post time;
  * pinned threads are skipped. The `百度安全验证` page means the cookie or the address is refused.
  */
-import { createHash } from "node:crypto";
-import { load } from "cheerio";
-import { BlockedError, NonRetryableError, ParseError } from "../errors.ts";
+import { BlockedError, NonRetryableError } from "../errors.ts";
 import { sharedBrowser } from "../fetch/browser.ts";
 import type { FetchResponse } from "../fetch/types.ts";
-import { parseChineseDate } from "./dates.ts";
-import type { CrawlContext, RawMention, SourceAdapter, SourcePage } from "./types.ts";
+import { CLIENT_SALT, WEB_SALT, isTiebaSecurityPage, tiebaParseError, tiebaSign, type TiebaPage } from "./tieba-common.ts";
+import { parseTiebaMobileList, parseTiebaThreadList, type FrsPage } from "./tieba-lists.ts";
+import { parseTiebaCards, parseTiebaLegacySearch, parseTiebaMultSearch, type MultSearch } from "./tieba-search.ts";
+import { parseTiebaPagePc, parseTiebaThreadHtml, type PagePc, type TiebaThread } from "./tieba-thread.ts";
+import type { CrawlContext, SourceAdapter, SourcePage } from "./types.ts";
 
 const MAX_PAGES = 5;
-const TIEBA = "https://tieba.baidu.com";
-/** Salts of Baidu's web and client signatures (public in every Tieba client). */
-const WEB_SALT = "36770b1f34c9bbf2e7d1a99d2b82fa9e";
-const CLIENT_SALT = "tiebaclient!!!";
 
-export interface TiebaPage {
-  items: RawMention[];
-  hasNext: boolean;
-  /** The 2026 search page before its script filled it: the results need a browser. */
-  needsBrowser?: boolean;
-}
-
-function parseError(message: string, url: string | undefined, body: string): ParseError {
-  return new ParseError(`${message} (${url ?? "saved file"})`, { source: "tieba", ...(url ? { url } : {}), snippet: body.slice(0, 200) });
-}
-
-/** Whether a page is Baidu's security check (an expired cookie, or the address refused). */
-export function isTiebaSecurityPage(body: string): boolean {
-  return /百度安全验证|<title>\s*安全验证/.test(body.slice(0, 20_000)) || (body.length < 6000 && body.includes("安全验证"));
-}
-
-const text = (s: string | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
-
-/** The legacy search page: `div.s_post` results (see SOURCES §2.3 A). */
-export function parseTiebaLegacySearch(body: string, url?: string, now = Date.now()): TiebaPage {
-  const $ = load(body);
-  const items: RawMention[] = [];
-  $("div.s_post").each((_, el) => {
-    const post = $(el);
-    const link = post.find("span.p_title a").first();
-    const tid = link.attr("data-tid") ?? /\/p\/(\d+)/.exec(link.attr("href") ?? "")?.[1];
-    if (!tid) return;
-    const pid = /pid=(\d+)/.exec(link.attr("href") ?? "")?.[1];
-    const date = text(post.find("font.p_date").first().text()) || null;
-    items.push({
-      externalId: pid ? `${tid}#${pid}` : tid,
-      url: pid ? `${TIEBA}/p/${tid}?pid=${pid}#${pid}` : `${TIEBA}/p/${tid}`,
-      author: text(post.find('a[href^="/home/main"] font').first().text()) || null,
-      title: text(link.text()) || null,
-      text: text(post.find("div.p_content").first().text()),
-      publishedAt: date ? parseChineseDate(date, now) : null,
-      publishedRaw: date,
-      extra: { tid, ...(pid ? { pid } : {}), forum: text(post.find("a.p_forum font").first().text()) || null },
-    });
-  });
-  if (items.length === 0 && !/s_post_list|s_post_list_empty|没有找到/.test(body)) {
-    throw parseError("Tieba search page has neither results (div.s_post) nor the no-result marker: the layout changed", url, body);
+function readJson<T>(body: string, url: string | undefined): T {
+  try {
+    return JSON.parse(body) as T;
+  } catch (err) {
+    throw tiebaParseError(`Tieba answer is not valid JSON (${(err as Error).message})`, url, body);
   }
-  return { items, hasNext: $(".pager a.next").length > 0 };
 }
 
-/** The 2026 card layout (rendered): `.threadcardclass` / `.thread-content-box` cards, dates "发布于 YYYY-M-D". */
-export function parseTiebaCards(body: string, url?: string, now = Date.now()): TiebaPage {
-  const $ = load(body);
-  const cards = $(".threadcardclass, .thread-content-box");
-  if (cards.length === 0) {
-    if (/search-empty|暂无结果/.test(body)) return { items: [], hasNext: false };
-    if (/search-app|search-loading|search-result-page/.test(body)) return { items: [], hasNext: false, needsBrowser: true };
-    throw parseError("Tieba card page has no .threadcardclass cards and no empty marker: the layout changed", url, body);
-  }
-  const items: RawMention[] = [];
-  const seen = new Set<Element | unknown>();
-  cards.each((_, el) => {
-    if (seen.has(el)) return;
-    seen.add(el);
-    const card = $(el);
-    const tid = /\/p\/(\d+)/.exec(card.find("a.action-link-bg").attr("href") ?? "")?.[1];
-    if (!tid) return;
-    const raw = /发布于\s*[\d-]+/.exec(card.find(".top-title").text())?.[0] ?? null;
-    items.push({
-      externalId: tid,
-      url: `${TIEBA}/p/${tid}`,
-      author: text(card.find(".forum-attention.user").first().text()) || null,
-      title: text(card.find(".title-content-wrap .title-wrap span").first().text() || card.find(".title-wrap").first().text()) || null,
-      text: text(card.find(".abstract-wrap span").first().text() || card.find(".abstract-wrap").first().text()),
-      publishedAt: raw ? parseChineseDate(raw, now) : null,
-      publishedRaw: raw,
-      extra: { tid, forum: text(card.find(".forum-name-text").first().text()).replace(/吧$/, "") || null },
-    });
-  });
-  return { items, hasNext: items.length > 0 };
-}
-
-interface MultSearch {
-  no?: number;
-  error?: string;
-  data?: { has_more?: number; card_list?: { cardInfo?: string; data?: { tid?: string | number; title?: string; content?: string; time?: number; user?: { show_nickname?: string }; post_num?: number; forum_name?: string } }[] };
-}
-interface FrsPage {
-  error_code?: string | number;
-  error_msg?: string;
-  forum?: { name?: string };
-  thread_list?: { id?: string; tid?: string; title?: string; create_time?: string | number; reply_num?: string | number; is_top?: string | number; author?: { name?: string; name_show?: string }; abstract?: { type?: number; text?: string }[] }[];
-  page?: { has_more?: string | number };
-}
-
-/** The signed JSON search (`/mo/q/search/multsearch`): only `cardInfo: "thread"` cards are posts. */
-export function parseTiebaMultSearch(doc: MultSearch, url?: string, body = ""): TiebaPage {
-  if (doc.no !== 0) throw parseError(`Tieba search answered no: ${String(doc.no)} (${doc.error ?? "no message"})`, url, body);
-  const items: RawMention[] = [];
-  for (const card of doc.data?.card_list ?? []) {
-    const d = card.data;
-    if (card.cardInfo !== "thread" || !d?.tid) continue;
-    items.push({
-      externalId: String(d.tid),
-      url: `${TIEBA}/p/${d.tid}`,
-      author: d.user?.show_nickname ?? null,
-      title: d.title ?? null,
-      text: text(d.content),
-      publishedAt: d.time ? new Date(d.time * 1000) : null,
-      publishedRaw: d.time ? String(d.time) : null,
-      extra: { tid: String(d.tid), forum: d.forum_name ?? null, replies: d.post_num ?? null },
-    });
-  }
-  return { items, hasNext: Boolean(doc.data?.has_more) && items.length > 0 };
-}
-
-/** A 吧's thread list from the client API; pinned threads (is_top) are left out. */
-export function parseTiebaThreadList(doc: FrsPage, url?: string, body = ""): TiebaPage {
-  if (String(doc.error_code ?? "") !== "0") throw parseError(`Tieba thread list answered error ${String(doc.error_code)} (${doc.error_msg ?? "no message"})`, url, body);
-  const items: RawMention[] = [];
-  for (const t of doc.thread_list ?? []) {
-    const tid = t.tid ?? t.id;
-    if (!tid || String(t.is_top ?? "0") !== "0") continue;
-    const created = Number(t.create_time);
-    items.push({
-      externalId: String(tid),
-      url: `${TIEBA}/p/${tid}`,
-      author: t.author?.name_show ?? t.author?.name ?? null,
-      title: t.title ?? null,
-      text: text((t.abstract ?? []).map((a) => a.text ?? "").join(" ")),
-      publishedAt: created ? new Date(created * 1000) : null,
-      publishedRaw: t.create_time != null ? String(t.create_time) : null,
-      extra: { tid: String(tid), forum: doc.forum?.name ?? null, replies: Number(t.reply_num ?? 0) },
-    });
-  }
-  return { items, hasNext: String(doc.page?.has_more ?? "0") === "1" };
-}
+const threadItems = (t: TiebaThread): TiebaPage => ({ items: [...(t.first ? [t.first] : []), ...t.replies], hasNext: false });
 
 /** Any saved Tieba response, told apart by its content. */
 export function parseTieba(body: string, url?: string): TiebaPage {
-  if (isTiebaSecurityPage(body)) throw parseError("This is Baidu's 安全验证 (security check) page, not results: the cookie expired or the address is refused", url, body);
-  const head = body.trimStart();
-  if (head.startsWith("{")) {
-    let doc: MultSearch & FrsPage;
-    try {
-      doc = JSON.parse(body) as MultSearch & FrsPage;
-    } catch (err) {
-      throw parseError(`Tieba answer is not valid JSON (${(err as Error).message})`, url, body);
-    }
-    if ("thread_list" in doc || "error_code" in doc) return parseTiebaThreadList(doc, url, body);
+  if (isTiebaSecurityPage(body)) throw tiebaParseError("This is Baidu's 安全验证 (security check) page, not results: the cookie expired or the address is refused", url, body);
+  if (body.trimStart().startsWith("{")) {
+    const doc = readJson<MultSearch & FrsPage & PagePc & { data?: { content?: unknown; page?: { has_more?: unknown } } }>(body, url);
+    if ("first_floor" in doc || "post_list" in doc) return threadItems(parseTiebaPagePc(doc, url, body));
+    if ("thread_list" in doc) return parseTiebaThreadList(doc, url, body);
     if ("no" in doc) return parseTiebaMultSearch(doc, url, body);
-    throw parseError("Tieba JSON answer is neither a search (no, data.card_list) nor a thread list (thread_list)", url, body);
+    // The mobile list's is_ajax=1 form: its HTML in data.content.
+    if (typeof doc.data?.content === "string") return { ...parseTiebaMobileList(doc.data.content, url), hasNext: String(doc.data.page?.has_more ?? "0") === "1" };
+    if ("error_code" in doc) throw tiebaParseError(`Tieba answered error ${String(doc.error_code)} (${doc.error_msg ?? "no message"})`, url, body);
+    throw tiebaParseError("Tieba JSON answer is none of: a search (no, data.card_list), a thread list (thread_list), a thread (first_floor, post_list)", url, body);
   }
   if (/s_post|s_post_list/.test(body)) return parseTiebaLegacySearch(body, url);
+  if (/class="[^"]*\bl_post\b/.test(body)) return threadItems(parseTiebaThreadHtml(body, url));
+  if (/<li[^>]*\b(data-tid|tl_shadow)\b|本吧暂不开放/.test(body)) return parseTiebaMobileList(body, url);
   return parseTiebaCards(body, url);
-}
-
-function md5(s: string): string {
-  return createHash("md5").update(s).digest("hex");
-}
-
-/** Baidu's signature: md5 of the sorted "k=v" pairs (no separator) and a salt. */
-export function tiebaSign(params: Record<string, string>, salt: string): string {
-  return md5(
-    Object.keys(params)
-      .filter((k) => k !== "sign" && k !== "sig")
-      .sort()
-      .map((k) => `${k}=${params[k]}`)
-      .join("") + salt,
-  );
 }
 
 function detectSecurity(res: FetchResponse): string | null {
@@ -281,6 +139,14 @@ export const tieba: SourceAdapter = {
   },
 
   parse(body, url) {
-    return parseTieba(body, url).items;
+    const page = parseTieba(body, url);
+    if (page.needsBrowser) {
+      throw tiebaParseError(
+        "This is Tieba's 2026 search page before its script ran: it holds no results. The page builds them in a browser for a logged-in visitor; save it after it rendered (the crawl renders it in Chromium with EARSHOT_COOKIE_TIEBA)",
+        url,
+        body,
+      );
+    }
+    return page.items;
   },
 };
