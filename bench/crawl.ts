@@ -23,6 +23,7 @@ import { INITIAL_REVIEWS } from "../src/sandbox/appstore.ts";
 import { PLAY_INITIAL_REVIEWS } from "../src/sandbox/googleplay.ts";
 import { INITIAL_POSTS, searchFeed, type SocialPost } from "../src/sandbox/posts.ts";
 import { startSandbox } from "../src/sandbox/server.ts";
+import { tiebaFirstPage, tiebaKey, tiebaSearchHits, tiebaThread, tiebaTid } from "../src/sandbox/tieba.ts";
 import { TAPTAP_INITIAL_REVIEWS } from "../src/sandbox/taptap.ts";
 import { parseAppstoreFeed } from "../src/sources/appstore.ts";
 import { parseDiscourseSearch, discourseSearchUrl } from "../src/sources/discourse.ts";
@@ -172,10 +173,17 @@ try {
   // What each social scope's search now shows above what it showed before, as its site serves it.
   const fresh = (posts: SocialPost[], originalsOnly: boolean) => posts.filter((p) => p.k >= INITIAL_POSTS && (!originalsOnly || p.repostOf === null)).length;
   const state = sandbox.state;
+  // Tieba: a new thread comes with its first page's floors (its hits and replies, one item each per scope).
+  const withFloors = (keys: string[], threads: SocialPost[]) => new Set([...keys, ...threads.flatMap((p) => tiebaFirstPage(p, state).map(tiebaKey))]).size;
+  const tiebaSearch = (q: string) => {
+    const hits = tiebaSearchHits(q, state).filter((h) => tiebaThread(h.tid, state)!.k >= INITIAL_POSTS);
+    return withFloors(hits.map(tiebaKey), [...new Set(hits.map((h) => h.tid))].map((tid) => tiebaThread(tid, state)!));
+  };
   for (const t of targets) {
     const per = (site: string, originalsOnly: boolean) => KEYWORDS.reduce((a, k) => a + fresh(searchFeed(site, `${t.name} ${k}`, state), originalsOnly), 0);
+    const barNew = searchFeed("tieba-bar", t.name, state).filter((p) => p.k >= INITIAL_POSTS && p.repostOf === null);
     expected.set(`${t.watchlistId}:weibo`, per("weibo", false));
-    expected.set(`${t.watchlistId}:tieba`, per("tieba", true) + fresh(searchFeed("tieba-bar", t.name, state), true));
+    expected.set(`${t.watchlistId}:tieba`, KEYWORDS.reduce((a, k) => a + tiebaSearch(`${t.name} ${k}`), 0) + withFloors(barNew.map(tiebaTid), barNew));
     expected.set(`${t.watchlistId}:discourse`, per("discourse", true));
     expected.set(`${t.watchlistId}:forum`, per("forum", true));
   }

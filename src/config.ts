@@ -70,6 +70,16 @@ const envSchema = z.object({
   EARSHOT_WEIBO_PASSPORT_URL: url(["http:", "https:"]).optional(),
   /** Baidu Tieba host (tieba.baidu.com). */
   EARSHOT_TIEBA_URL: url(["http:", "https:"]).optional(),
+  /**
+   * Thread pages one Tieba run reads to collect the replies of threads new since the last run
+   * (0: none). An unchanged run reads none.
+   */
+  EARSHOT_TIEBA_THREAD_PAGES: z.coerce.number().int().min(0).max(200).default(10),
+  /**
+   * How Tieba is searched with a cookie: auto (the signed JSON search, and the card page in the
+   * browser when it fails) or browser (always the card page in the browser).
+   */
+  EARSHOT_TIEBA_SEARCH: z.enum(["auto", "browser"]).default("auto"),
   /** Chromium for sources that need a browser; found on the PATH or at the usual Debian paths when unset. */
   EARSHOT_CHROMIUM_PATH: z.string().min(1).optional(),
   /** Browser pages one worker process renders at once (each in its own short-lived context). */
@@ -233,6 +243,8 @@ export interface Config {
   fetch: FetchConfig;
   /** The headless browser (src/fetch/browser.ts). */
   browser: { chromiumPath: string | null; contexts: number; timeoutMs: number };
+  /** Baidu Tieba (src/sources/tieba.ts). */
+  tieba: { threadPages: number; search: "auto" | "browser" };
 }
 
 export function parseDuration(text: string): number {
@@ -308,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       contexts: e.EARSHOT_BROWSER_CONTEXTS,
       timeoutMs: e.EARSHOT_BROWSER_TIMEOUT,
     }),
+    tieba: Object.freeze({ threadPages: e.EARSHOT_TIEBA_THREAD_PAGES, search: e.EARSHOT_TIEBA_SEARCH }),
   });
 }
 

@@ -75,9 +75,8 @@ export function feedSize(state: SandboxState, feed: string): number {
   return INITIAL_POSTS + (state.growth.get(feed) ?? 0);
 }
 
-/** The whole feed of a site about an app, newest first. */
-export function socialFeed(site: string, app: SandboxApp, state: SandboxState): SocialPost[] {
-  const n = feedSize(state, `${site}:${app.names[0]}`);
+/** Post k of a feed, made once per call chain (a repost makes the post it reposts). */
+function postMaker(site: string, app: SandboxApp, state: SandboxState): (k: number) => SocialPost {
   const cache = new Map<number, SocialPost>();
   const post = (k: number): SocialPost => {
     let p = cache.get(k);
@@ -87,9 +86,27 @@ export function socialFeed(site: string, app: SandboxApp, state: SandboxState): 
     }
     return p;
   };
+  return post;
+}
+
+/** The whole feed of a site about an app, newest first. */
+export function socialFeed(site: string, app: SandboxApp, state: SandboxState): SocialPost[] {
+  const n = feedSize(state, `${site}:${app.names[0]}`);
+  const post = postMaker(site, app, state);
   const out: SocialPost[] = [];
   for (let k = n - 1; k >= 0; k--) out.push(post(k));
   return out;
+}
+
+/** Post k of a feed (0 = the oldest), or null when the feed does not hold it (yet). */
+export function feedPost(site: string, app: SandboxApp, k: number, state: SandboxState): SocialPost | null {
+  if (!Number.isInteger(k) || k < 0 || k >= feedSize(state, `${site}:${app.names[0]}`)) return null;
+  return postMaker(site, app, state)(k);
+}
+
+/** When post k of any feed is (or would be) posted: the slot after it bounds what happens to it before the next post. */
+export function postedAt(k: number, now: number): number {
+  return now - minutesAgo(k) * 60_000;
 }
 
 /** The feed's posts that contain every term (in their text or in the post they repost), newest first. */
@@ -136,7 +153,7 @@ function makePost(site: string, app: SandboxApp, k: number, now: number, post: (
     title: `${app.names[0]}${title}`,
     // A repost says little of its own; one of a deleted post keeps its complaint (the original is gone).
     text: repostOf && repostOf !== "deleted" ? `${pick(["同样的问题", "转发微博", "+1", "我也是这样"])}[${pick(["怒", "doge", "汗"])}]` : text,
-    at: now - minutesAgo(k) * 60_000,
+    at: postedAt(k, now),
     long: !repostOf && k % 7 === 3,
     repostOf,
     likes: Math.floor(rnd() * 20_000),

@@ -1,193 +1,60 @@
 /**
  * Baidu Tieba: keyword search ("app name + keyword", one scope per keyword) and the thread lists
- * of 吧 the admin added (`earshot forum add --kind tieba --name 喵记`), newest threads first.
+ * of 吧 the admin added (`earshot forum add --kind tieba --name 喵记`), newest first.
  *
  * Search without a cookie reads the legacy search page (GBK HTML, div.s_post). With
- * EARSHOT_COOKIE_TIEBA (BDUSS, STOKEN) it uses the signed JSON search, and when Baidu serves the
- * 2026 card page (filled by script) it renders that page in the browser with the cookie.
- * Thread lists come from the client API (POST /c/f/frs/page, signed), sorted by post time;
- * pinned threads are skipped. The `百度安全验证` page means the cookie or the address is refused.
+ * EARSHOT_COOKIE_TIEBA (BDUSS, STOKEN) it uses the signed JSON search; when that fails (an error
+ * code, the security page, an answer it cannot read), or with EARSHOT_TIEBA_SEARCH=browser, it
+ * renders the 2026 card page in the browser with the cookie.
+ * A 吧's threads come from the client API (POST /c/f/frs/page, signed, with BDUSS); without BDUSS,
+ * or when the client API refuses, from the mobile thread list page. Pinned threads are skipped.
+ * Threads new since the last run get their first page read (the page_pc JSON with a cookie, the
+ * /p/{tid} page without), at most EARSHOT_TIEBA_THREAD_PAGES per run: the first floor completes the
+ * thread, and replies newer than the last run become mentions of their own.
+ * The `百度安全验证` page means the cookie or the address is refused.
  */
-import { createHash } from "node:crypto";
-import { load } from "cheerio";
-import { BlockedError, NonRetryableError, ParseError } from "../errors.ts";
+import { BlockedError, NonRetryableError, ParseError, TransientFetchError } from "../errors.ts";
 import { sharedBrowser } from "../fetch/browser.ts";
 import type { FetchResponse } from "../fetch/types.ts";
-import { parseChineseDate } from "./dates.ts";
-import type { CrawlContext, RawMention, SourceAdapter, SourcePage } from "./types.ts";
+import { CLIENT_SALT, WEB_SALT, isTiebaSecurityPage, tiebaParseError, tiebaSign, type TiebaPage } from "./tieba-common.ts";
+import { NO_SUCH_BAR, parseTiebaMobileList, parseTiebaThreadList, type FrsPage } from "./tieba-lists.ts";
+import { parseTiebaCards, parseTiebaLegacySearch, parseTiebaMultSearch, type MultSearch } from "./tieba-search.ts";
+import { parseTiebaPagePc, parseTiebaThreadHtml, type PagePc, type TiebaThread } from "./tieba-thread.ts";
+import type { CrawlContext, CrawlScope, RawMention, SourceAdapter, SourcePage } from "./types.ts";
 
 const MAX_PAGES = 5;
-const TIEBA = "https://tieba.baidu.com";
-/** Salts of Baidu's web and client signatures (public in every Tieba client). */
-const WEB_SALT = "36770b1f34c9bbf2e7d1a99d2b82fa9e";
-const CLIENT_SALT = "tiebaclient!!!";
+/** Threads per page of the mobile list, for addressing a page without its 下一页 link. */
+const MOBILE_PAGE = 30;
+const MOBILE_UA =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
-export interface TiebaPage {
-  items: RawMention[];
-  hasNext: boolean;
-  /** The 2026 search page before its script filled it: the results need a browser. */
-  needsBrowser?: boolean;
-}
-
-function parseError(message: string, url: string | undefined, body: string): ParseError {
-  return new ParseError(`${message} (${url ?? "saved file"})`, { source: "tieba", ...(url ? { url } : {}), snippet: body.slice(0, 200) });
-}
-
-/** Whether a page is Baidu's security check (an expired cookie, or the address refused). */
-export function isTiebaSecurityPage(body: string): boolean {
-  return /百度安全验证|<title>\s*安全验证/.test(body.slice(0, 20_000)) || (body.length < 6000 && body.includes("安全验证"));
-}
-
-const text = (s: string | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
-
-/** The legacy search page: `div.s_post` results (see SOURCES §2.3 A). */
-export function parseTiebaLegacySearch(body: string, url?: string, now = Date.now()): TiebaPage {
-  const $ = load(body);
-  const items: RawMention[] = [];
-  $("div.s_post").each((_, el) => {
-    const post = $(el);
-    const link = post.find("span.p_title a").first();
-    const tid = link.attr("data-tid") ?? /\/p\/(\d+)/.exec(link.attr("href") ?? "")?.[1];
-    if (!tid) return;
-    const pid = /pid=(\d+)/.exec(link.attr("href") ?? "")?.[1];
-    const date = text(post.find("font.p_date").first().text()) || null;
-    items.push({
-      externalId: pid ? `${tid}#${pid}` : tid,
-      url: pid ? `${TIEBA}/p/${tid}?pid=${pid}#${pid}` : `${TIEBA}/p/${tid}`,
-      author: text(post.find('a[href^="/home/main"] font').first().text()) || null,
-      title: text(link.text()) || null,
-      text: text(post.find("div.p_content").first().text()),
-      publishedAt: date ? parseChineseDate(date, now) : null,
-      publishedRaw: date,
-      extra: { tid, ...(pid ? { pid } : {}), forum: text(post.find("a.p_forum font").first().text()) || null },
-    });
-  });
-  if (items.length === 0 && !/s_post_list|s_post_list_empty|没有找到/.test(body)) {
-    throw parseError("Tieba search page has neither results (div.s_post) nor the no-result marker: the layout changed", url, body);
+function readJson<T>(body: string, url: string | undefined): T {
+  try {
+    return JSON.parse(body) as T;
+  } catch (err) {
+    throw tiebaParseError(`Tieba answer is not valid JSON (${(err as Error).message})`, url, body);
   }
-  return { items, hasNext: $(".pager a.next").length > 0 };
 }
 
-/** The 2026 card layout (rendered): `.threadcardclass` / `.thread-content-box` cards, dates "发布于 YYYY-M-D". */
-export function parseTiebaCards(body: string, url?: string, now = Date.now()): TiebaPage {
-  const $ = load(body);
-  const cards = $(".threadcardclass, .thread-content-box");
-  if (cards.length === 0) {
-    if (/search-empty|暂无结果/.test(body)) return { items: [], hasNext: false };
-    if (/search-app|search-loading|search-result-page/.test(body)) return { items: [], hasNext: false, needsBrowser: true };
-    throw parseError("Tieba card page has no .threadcardclass cards and no empty marker: the layout changed", url, body);
-  }
-  const items: RawMention[] = [];
-  const seen = new Set<Element | unknown>();
-  cards.each((_, el) => {
-    if (seen.has(el)) return;
-    seen.add(el);
-    const card = $(el);
-    const tid = /\/p\/(\d+)/.exec(card.find("a.action-link-bg").attr("href") ?? "")?.[1];
-    if (!tid) return;
-    const raw = /发布于\s*[\d-]+/.exec(card.find(".top-title").text())?.[0] ?? null;
-    items.push({
-      externalId: tid,
-      url: `${TIEBA}/p/${tid}`,
-      author: text(card.find(".forum-attention.user").first().text()) || null,
-      title: text(card.find(".title-content-wrap .title-wrap span").first().text() || card.find(".title-wrap").first().text()) || null,
-      text: text(card.find(".abstract-wrap span").first().text() || card.find(".abstract-wrap").first().text()),
-      publishedAt: raw ? parseChineseDate(raw, now) : null,
-      publishedRaw: raw,
-      extra: { tid, forum: text(card.find(".forum-name-text").first().text()).replace(/吧$/, "") || null },
-    });
-  });
-  return { items, hasNext: items.length > 0 };
-}
-
-interface MultSearch {
-  no?: number;
-  error?: string;
-  data?: { has_more?: number; card_list?: { cardInfo?: string; data?: { tid?: string | number; title?: string; content?: string; time?: number; user?: { show_nickname?: string }; post_num?: number; forum_name?: string } }[] };
-}
-interface FrsPage {
-  error_code?: string | number;
-  error_msg?: string;
-  forum?: { name?: string };
-  thread_list?: { id?: string; tid?: string; title?: string; create_time?: string | number; reply_num?: string | number; is_top?: string | number; author?: { name?: string; name_show?: string }; abstract?: { type?: number; text?: string }[] }[];
-  page?: { has_more?: string | number };
-}
-
-/** The signed JSON search (`/mo/q/search/multsearch`): only `cardInfo: "thread"` cards are posts. */
-export function parseTiebaMultSearch(doc: MultSearch, url?: string, body = ""): TiebaPage {
-  if (doc.no !== 0) throw parseError(`Tieba search answered no: ${String(doc.no)} (${doc.error ?? "no message"})`, url, body);
-  const items: RawMention[] = [];
-  for (const card of doc.data?.card_list ?? []) {
-    const d = card.data;
-    if (card.cardInfo !== "thread" || !d?.tid) continue;
-    items.push({
-      externalId: String(d.tid),
-      url: `${TIEBA}/p/${d.tid}`,
-      author: d.user?.show_nickname ?? null,
-      title: d.title ?? null,
-      text: text(d.content),
-      publishedAt: d.time ? new Date(d.time * 1000) : null,
-      publishedRaw: d.time ? String(d.time) : null,
-      extra: { tid: String(d.tid), forum: d.forum_name ?? null, replies: d.post_num ?? null },
-    });
-  }
-  return { items, hasNext: Boolean(doc.data?.has_more) && items.length > 0 };
-}
-
-/** A 吧's thread list from the client API; pinned threads (is_top) are left out. */
-export function parseTiebaThreadList(doc: FrsPage, url?: string, body = ""): TiebaPage {
-  if (String(doc.error_code ?? "") !== "0") throw parseError(`Tieba thread list answered error ${String(doc.error_code)} (${doc.error_msg ?? "no message"})`, url, body);
-  const items: RawMention[] = [];
-  for (const t of doc.thread_list ?? []) {
-    const tid = t.tid ?? t.id;
-    if (!tid || String(t.is_top ?? "0") !== "0") continue;
-    const created = Number(t.create_time);
-    items.push({
-      externalId: String(tid),
-      url: `${TIEBA}/p/${tid}`,
-      author: t.author?.name_show ?? t.author?.name ?? null,
-      title: t.title ?? null,
-      text: text((t.abstract ?? []).map((a) => a.text ?? "").join(" ")),
-      publishedAt: created ? new Date(created * 1000) : null,
-      publishedRaw: t.create_time != null ? String(t.create_time) : null,
-      extra: { tid: String(tid), forum: doc.forum?.name ?? null, replies: Number(t.reply_num ?? 0) },
-    });
-  }
-  return { items, hasNext: String(doc.page?.has_more ?? "0") === "1" };
-}
+const threadItems = (t: TiebaThread): TiebaPage => ({ items: [...(t.first ? [t.first] : []), ...t.replies], hasNext: false });
 
 /** Any saved Tieba response, told apart by its content. */
 export function parseTieba(body: string, url?: string): TiebaPage {
-  if (isTiebaSecurityPage(body)) throw parseError("This is Baidu's 安全验证 (security check) page, not results: the cookie expired or the address is refused", url, body);
-  const head = body.trimStart();
-  if (head.startsWith("{")) {
-    let doc: MultSearch & FrsPage;
-    try {
-      doc = JSON.parse(body) as MultSearch & FrsPage;
-    } catch (err) {
-      throw parseError(`Tieba answer is not valid JSON (${(err as Error).message})`, url, body);
-    }
-    if ("thread_list" in doc || "error_code" in doc) return parseTiebaThreadList(doc, url, body);
+  if (isTiebaSecurityPage(body)) throw tiebaParseError("This is Baidu's 安全验证 (security check) page, not results: the cookie expired or the address is refused", url, body);
+  if (body.trimStart().startsWith("{")) {
+    const doc = readJson<MultSearch & FrsPage & PagePc & { data?: { content?: unknown; page?: { has_more?: unknown } } }>(body, url);
+    if ("first_floor" in doc || "post_list" in doc) return threadItems(parseTiebaPagePc(doc, url, body));
+    if ("thread_list" in doc) return parseTiebaThreadList(doc, url, body);
     if ("no" in doc) return parseTiebaMultSearch(doc, url, body);
-    throw parseError("Tieba JSON answer is neither a search (no, data.card_list) nor a thread list (thread_list)", url, body);
+    // The mobile list's is_ajax=1 form: its HTML in data.content.
+    if (typeof doc.data?.content === "string") return { ...parseTiebaMobileList(doc.data.content, url), hasNext: String(doc.data.page?.has_more ?? "0") === "1" };
+    if ("error_code" in doc) throw tiebaParseError(`Tieba answered error ${String(doc.error_code)} (${doc.error_msg ?? "no message"})`, url, body);
+    throw tiebaParseError("Tieba JSON answer is none of: a search (no, data.card_list), a thread list (thread_list), a thread (first_floor, post_list)", url, body);
   }
   if (/s_post|s_post_list/.test(body)) return parseTiebaLegacySearch(body, url);
+  if (/class="[^"]*\bl_post\b/.test(body)) return threadItems(parseTiebaThreadHtml(body, url));
+  if (/<li[^>]*\b(data-tid|tl_shadow)\b|本吧暂不开放/.test(body)) return parseTiebaMobileList(body, url);
   return parseTiebaCards(body, url);
-}
-
-function md5(s: string): string {
-  return createHash("md5").update(s).digest("hex");
-}
-
-/** Baidu's signature: md5 of the sorted "k=v" pairs (no separator) and a salt. */
-export function tiebaSign(params: Record<string, string>, salt: string): string {
-  return md5(
-    Object.keys(params)
-      .filter((k) => k !== "sign" && k !== "sig")
-      .sort()
-      .map((k) => `${k}=${params[k]}`)
-      .join("") + salt,
-  );
 }
 
 function detectSecurity(res: FetchResponse): string | null {
@@ -209,26 +76,62 @@ async function get(ctx: CrawlContext, url: string, init: { method?: "POST"; body
   );
 }
 
-async function searchPage(ctx: CrawlContext, query: string, page: number): Promise<{ url: string; parsed: TiebaPage }> {
-  const base = ctx.config.sourceUrls.tieba;
-  const cookie = ctx.config.fetch.cookieHeader("tieba", "default");
-  if (cookie) {
-    const params: Record<string, string> = { word: query, pn: String(page), rn: "20", st: "1", needbrand: "1", sug_type: "2", come_from: "search", subapp_type: "pc", _client_type: "20" };
-    params.sign = tiebaSign(params, WEB_SALT);
-    const url = `${base}/mo/q/search/multsearch?${new URLSearchParams(params)}`;
-    const res = await get(ctx, url, { headers: { accept: "application/json" } });
-    return { url, parsed: parseTieba(res.body, url) };
+function post(ctx: CrawlContext, url: string, form: Record<string, string>, salt: string): Promise<FetchResponse> {
+  const signed = { ...form, sign: tiebaSign(form, salt) };
+  return get(ctx, url, { method: "POST", body: new URLSearchParams(signed).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } });
+}
+
+const cookieOf = (ctx: CrawlContext) => ctx.config.fetch.cookieHeader("tieba", "default");
+const bdussOf = (cookie: string | undefined) => /(?:^|;\s*)BDUSS=([^;]+)/.exec(cookie ?? "")?.[1] ?? null;
+
+/** What one run (one watchlist on Tieba) shares across its scopes. */
+interface TiebaRun {
+  threadPagesLeft: number;
+  /** Threads read this run (null: not readable), so a thread is read once whatever found it. */
+  threads: Map<string, TiebaThread | null>;
+  tbs: Promise<string> | null;
+  // Set when one way failed this run, so the rest of the run goes straight to the other.
+  searchInBrowser: boolean;
+  mobileLists: boolean;
+  threadHtml: boolean;
+}
+
+const runs = new WeakMap<CrawlContext, TiebaRun>();
+
+function runOf(ctx: CrawlContext): TiebaRun {
+  let run = runs.get(ctx);
+  if (!run) {
+    run = { threadPagesLeft: ctx.config.tieba.threadPages, threads: new Map(), tbs: null, searchInBrowser: false, mobileLists: false, threadHtml: false };
+    runs.set(ctx, run);
   }
-  const url = `${base}/f/search/res?ie=utf-8&qw=${encodeURIComponent(query)}&rn=10&pn=${page}&sm=1&only_thread=0`;
-  const res = await get(ctx, url);
-  const parsed = parseTieba(res.body, url);
-  if (!parsed.needsBrowser) return { url, parsed };
-  return { url, parsed: await renderCards(ctx, url) };
+  return run;
+}
+
+async function searchPage(ctx: CrawlContext, run: TiebaRun, query: string, page: number): Promise<{ url: string; parsed: TiebaPage }> {
+  const base = ctx.config.sourceUrls.tieba;
+  const pageUrl = `${base}/f/search/res?ie=utf-8&qw=${encodeURIComponent(query)}&rn=10&pn=${page}&sm=1&only_thread=0`;
+  if (!cookieOf(ctx)) {
+    const res = await get(ctx, pageUrl);
+    const parsed = parseTieba(res.body, pageUrl);
+    return { url: pageUrl, parsed: parsed.needsBrowser ? await renderCards(ctx, pageUrl) : parsed };
+  }
+  if (ctx.config.tieba.search === "browser" || run.searchInBrowser) return { url: pageUrl, parsed: await renderCards(ctx, pageUrl) };
+  const params: Record<string, string> = { word: query, pn: String(page), rn: "20", st: "1", needbrand: "1", sug_type: "2", come_from: "search", subapp_type: "pc", _client_type: "20" };
+  const url = `${base}/mo/q/search/multsearch?${new URLSearchParams({ ...params, sign: tiebaSign(params, WEB_SALT) })}`;
+  try {
+    const res = await get(ctx, url, { headers: { accept: "application/json" } });
+    return { url, parsed: parseTiebaMultSearch(readJson<MultSearch>(res.body, url), url, res.body) };
+  } catch (err) {
+    // The JSON search refused or changed: the card page, in the browser, is the other way in.
+    if (!(err instanceof ParseError || err instanceof BlockedError) || !sharedBrowser(ctx.config).available) throw err;
+    run.searchInBrowser = true;
+    return { url: pageUrl, parsed: await renderCards(ctx, pageUrl) };
+  }
 }
 
 /** The 2026 search page fills its cards by script, and only for a logged-in visitor. */
 async function renderCards(ctx: CrawlContext, url: string): Promise<TiebaPage> {
-  const cookie = ctx.config.fetch.cookieHeader("tieba", "default");
+  const cookie = cookieOf(ctx);
   const pool = sharedBrowser(ctx.config);
   if (!cookie || !pool.available) {
     throw new NonRetryableError(
@@ -245,12 +148,116 @@ async function renderCards(ctx: CrawlContext, url: string): Promise<TiebaPage> {
   return parseTiebaCards(page.html, url);
 }
 
-async function threadPage(ctx: CrawlContext, forum: string, page: number): Promise<{ url: string; parsed: TiebaPage }> {
-  const url = `${ctx.config.sourceUrls.tieba}/c/f/frs/page`;
-  const form: Record<string, string> = { _client_type: "2", _client_version: "12.20.1.0", from: "tieba", kw: forum, pn: String(page), rn: "30", sort_type: "1" };
-  form.sign = tiebaSign(form, CLIENT_SALT);
-  const res = await get(ctx, url, { method: "POST", body: new URLSearchParams(form).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } });
-  return { url: `${url}?kw=${encodeURIComponent(forum)}&pn=${page}`, parsed: parseTieba(res.body, url) };
+async function listPage(ctx: CrawlContext, run: TiebaRun, forum: string, page: number, next: string | null): Promise<{ url: string; parsed: TiebaPage }> {
+  const base = ctx.config.sourceUrls.tieba;
+  const bduss = bdussOf(cookieOf(ctx));
+  if (bduss && !run.mobileLists) {
+    const url = `${base}/c/f/frs/page`;
+    const shown = `${url}?kw=${encodeURIComponent(forum)}&pn=${page}`;
+    try {
+      const form = { BDUSS: bduss, _client_type: "2", _client_version: "12.20.1.0", from: "tieba", kw: forum, pn: String(page), rn: "30", sort_type: "1" };
+      const res = await post(ctx, url, form, CLIENT_SALT);
+      const doc = readJson<FrsPage>(res.body, shown);
+      if (String(doc.error_code ?? "") === NO_SUCH_BAR) {
+        throw new NonRetryableError(`Tieba has no 吧 named "${forum}" (${doc.error_msg ?? `error ${NO_SUCH_BAR}`}): check the name given to earshot forum add.`);
+      }
+      return { url: shown, parsed: parseTiebaThreadList(doc, shown, res.body) };
+    } catch (err) {
+      // The client API refused (an error code, the security page): the mobile list is the other way in.
+      if (!(err instanceof ParseError || err instanceof BlockedError)) throw err;
+      run.mobileLists = true;
+    }
+  }
+  const linked = next ? new URL(next, base) : null;
+  const url = linked && linked.origin === new URL(base).origin ? linked.toString() : `${base}/mo/q/m?kw=${encodeURIComponent(forum)}&pn=${(page - 1) * MOBILE_PAGE}&lm=0&cid=0`;
+  const res = await get(ctx, url, { headers: { "user-agent": MOBILE_UA } });
+  return { url, parsed: parseTiebaMobileList(res.body, url) };
+}
+
+/** The anti-CSRF token the page_pc call needs (`/c/s/pc/sync` → data.anti.tbs). */
+async function fetchTbs(ctx: CrawlContext): Promise<string> {
+  const params = { subapp_type: "pc", _client_type: "20" };
+  const url = `${ctx.config.sourceUrls.tieba}/c/s/pc/sync?${new URLSearchParams({ ...params, sign: tiebaSign(params, WEB_SALT) })}`;
+  const res = await get(ctx, url, { headers: { accept: "application/json" } });
+  const tbs = readJson<{ data?: { anti?: { tbs?: string } } }>(res.body, url).data?.anti?.tbs;
+  if (!tbs) throw tiebaParseError("Tieba's sync answer has no data.anti.tbs", url, res.body);
+  return tbs;
+}
+
+async function fetchThread(ctx: CrawlContext, run: TiebaRun, tid: string): Promise<TiebaThread> {
+  const base = ctx.config.sourceUrls.tieba;
+  if (cookieOf(ctx) && !run.threadHtml) {
+    try {
+      run.tbs ??= fetchTbs(ctx);
+      const tbs = await run.tbs;
+      const form = { pn: "1", lz: "0", r: "2", mark_type: "0", back: "0", fr: "", kz: tid, session_request_times: "1", tbs, subapp_type: "pc", _client_type: "20" };
+      const url = `${base}/c/f/pb/page_pc`;
+      const res = await post(ctx, url, form, WEB_SALT);
+      return parseTiebaPagePc(readJson<PagePc>(res.body, `${url}?kz=${tid}`), `${url}?kz=${tid}`, res.body);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      run.threadHtml = true;
+    }
+  }
+  const url = `${base}/p/${tid}`;
+  const res = await get(ctx, url);
+  return parseTiebaThreadHtml(res.body, url);
+}
+
+/** The first page of a thread, once per run and within the run's budget; null when not read. */
+async function readThread(ctx: CrawlContext, run: TiebaRun, tid: string): Promise<TiebaThread | null> {
+  if (run.threads.has(tid)) return run.threads.get(tid)!;
+  if (run.threadPagesLeft <= 0 || !/^\d+$/.test(tid)) return null;
+  run.threadPagesLeft--;
+  let thread: TiebaThread | null = null;
+  try {
+    thread = await fetchThread(ctx, run, tid);
+  } catch (err) {
+    // An unreadable thread page leaves the thread without replies; a block or a cancelled run is not ours to swallow.
+    if (!(err instanceof ParseError || err instanceof TransientFetchError)) throw err;
+  }
+  run.threads.set(tid, thread);
+  return thread;
+}
+
+type Cursor = CrawlScope["cursor"];
+
+const atOrBelow = (item: RawMention, cursor: Cursor) =>
+  item.externalId === cursor?.lastExternalId || Boolean(cursor?.lastPublishedAt && item.publishedAt && item.publishedAt < cursor.lastPublishedAt);
+const newerThan = (item: RawMention, cursor: Cursor) => !cursor?.lastPublishedAt || !item.publishedAt || item.publishedAt > cursor.lastPublishedAt;
+
+/** A list entry completed by its first floor: the whole text; the list's date stays (the cursor compares list dates). */
+function completeThread(item: RawMention, first: RawMention): RawMention {
+  return {
+    ...item,
+    author: item.author ?? first.author,
+    title: item.title ?? first.title,
+    text: first.text.length > item.text.length ? first.text : item.text,
+    publishedAt: item.publishedAt ?? first.publishedAt,
+    publishedRaw: item.publishedAt ? item.publishedRaw : first.publishedRaw,
+    extra: { ...first.extra, ...item.extra },
+  };
+}
+
+/**
+ * The list's entries above the cursor, each followed by what its thread's first page adds: the
+ * first floor and the replies newer than the cursor (so the crawl's cut never stops on them).
+ * `yielded` keeps a post reached twice in one scope (a hit that is also a reply) to one item.
+ */
+async function withThreads(ctx: CrawlContext, run: TiebaRun, scope: CrawlScope, items: RawMention[], yielded: Set<string>): Promise<RawMention[]> {
+  const out: RawMention[] = [];
+  let reachedCursor = false;
+  for (const item of items) {
+    reachedCursor ||= atOrBelow(item, scope.cursor);
+    const thread = reachedCursor ? null : await readThread(ctx, run, String(item.extra?.tid ?? ""));
+    const main = thread?.first && item.externalId === thread.tid ? completeThread(item, thread.first) : item;
+    for (const m of [main, ...(thread ? [thread.first, ...thread.replies] : [])]) {
+      if (!m || yielded.has(m.externalId) || (m !== main && !newerThan(m, scope.cursor))) continue;
+      yielded.add(m.externalId);
+      out.push(m);
+    }
+  }
+  return out;
 }
 
 export const tieba: SourceAdapter = {
@@ -272,15 +279,28 @@ export const tieba: SourceAdapter = {
   },
 
   async *pages(_target, scope, ctx): AsyncGenerator<SourcePage> {
+    const run = runOf(ctx);
+    const yielded = new Set<string>();
+    let next: string | null = null;
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const { url, parsed } = scope.params.mode === "threads" ? await threadPage(ctx, scope.params.kw!, page) : await searchPage(ctx, scope.params.q!, page);
+      const { url, parsed }: { url: string; parsed: TiebaPage } =
+        scope.params.mode === "threads" ? await listPage(ctx, run, scope.params.kw!, page, next) : await searchPage(ctx, run, scope.params.q!, page);
+      next = parsed.nextUrl ?? null;
       const last = !parsed.hasNext || parsed.items.length === 0;
-      yield { items: parsed.items, url, last };
+      yield { items: await withThreads(ctx, run, scope, parsed.items, yielded), url, last };
       if (last) return;
     }
   },
 
   parse(body, url) {
-    return parseTieba(body, url).items;
+    const page = parseTieba(body, url);
+    if (page.needsBrowser) {
+      throw tiebaParseError(
+        "This is Tieba's 2026 search page before its script ran: it holds no results. The page builds them in a browser for a logged-in visitor; save it after it rendered (the crawl renders it in Chromium with EARSHOT_COOKIE_TIEBA)",
+        url,
+        body,
+      );
+    }
+    return page.items;
   },
 };

@@ -22,17 +22,20 @@ const schedules = async () => Object.fromEntries((await queue.getJobSchedulers(0
 const earshot = (...args: string[]) => runEarshot(args, cliEnv);
 
 /** Runs the command in this process (same code as the bin, without a process start per case). */
-async function inProcess(...args: string[]): Promise<{ code: number; stderr: string }> {
+async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stderr = "";
+  let stdout = "";
   const capture = (chunk: unknown) => ((stderr += `${String(chunk)}\n`), true);
   const err = vi.spyOn(console, "error").mockImplementation(capture);
   const write = vi.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+  const log = vi.spyOn(console, "log").mockImplementation((line: unknown) => void (stdout += `${String(line)}\n`));
   const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
   try {
-    return { code: await main(args), stderr };
+    return { code: await main(args), stdout, stderr };
   } finally {
     err.mockRestore();
     write.mockRestore();
+    log.mockRestore();
     out.mockRestore();
   }
 }
@@ -206,6 +209,22 @@ describe("the earshot command", () => {
     const all = await earshot("source", "unblock", "appstore");
     expect(all.stdout).toContain("appstore unblocked on search.example");
     expect(await states()).toEqual({ "itunes.apple.com": "ok", "search.example": "ok" });
+  });
+
+  it("parses saved Tieba pages of each format by their content, and refuses the 2026 search page its script has not filled", async () => {
+    const saved = (name: string) => new URL(`../fixtures/tieba/${name}`, import.meta.url).pathname;
+    const ids = async (name: string) => {
+      const r = await inProcess("parse", "tieba", saved(name));
+      expect(r.code).toBe(0);
+      return r.stdout.trim().split("\n").map((l) => JSON.parse(l).externalId);
+    };
+    expect(await ids("thread.html")).toEqual(["9117000001", "150700000002", "150700000003"]);
+    expect(await ids("page-pc.json")).toEqual(["9117888152", "150718970001", "150718975002"]);
+    expect(await ids("mobile-list.html")).toEqual(["9117888152", "9117000001", "9055500003"]);
+    expect(await ids("search-legacy-gbk.html")).toEqual(["9117888152", "150700000002"]);
+    const shell = await inProcess("parse", "tieba", saved("search-2026-shell.html"));
+    expect([shell.code, shell.stdout]).toEqual([1, ""]);
+    expect(shell.stderr).toMatch(/2026 search page before its script ran.*browser/);
   });
 
   it("removes a watchlist and its schedule", async () => {

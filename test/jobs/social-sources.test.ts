@@ -3,9 +3,7 @@ import { runCrawl } from "../../jobs/crawl.ts";
 import { upsertForum } from "../../src/db/repo/forums.ts";
 import { createWatchlist, upsertApp } from "../../src/db/repo/watchlists.ts";
 import { BrowserPool, findChromium } from "../../src/fetch/browser.ts";
-import { sandboxApps } from "../../src/sandbox/data.ts";
-import { searchFeed, socialFeed } from "../../src/sandbox/posts.ts";
-import { tiebaSandbox } from "../../src/sandbox/tieba.ts";
+import { searchFeed } from "../../src/sandbox/posts.ts";
 import { weiboSandbox } from "../../src/sandbox/weibo.ts";
 import { testForum } from "../../src/sources/forum.ts";
 import { resetWeiboErrors } from "../../src/sources/weibo.ts";
@@ -19,7 +17,7 @@ const crawl = (watchlistId: number, source: string, e = env) =>
   runCrawl(e.deps, { id: `social-${++job}`, data: { watchlistId, source }, attemptsMade: 0 });
 const paths = (part: string, e = env) => e.sandbox.requests.filter((r) => r.path.includes(part));
 const count = async (q: string, e = env) => Number((await e.database.sql.unsafe(q))[0]!.n);
-const fastEnv = { EARSHOT_POLITENESS_TIEBA: "4/0", EARSHOT_POLITENESS_WEIBO: "4/0", EARSHOT_POLITENESS_DISCOURSE: "4/0", EARSHOT_POLITENESS_FORUM: "4/0" };
+const fastEnv = { EARSHOT_POLITENESS_WEIBO: "4/0", EARSHOT_POLITENESS_DISCOURSE: "4/0", EARSHOT_POLITENESS_FORUM: "4/0" };
 
 beforeAll(async () => {
   env = await createCrawlTestEnv(fastEnv);
@@ -141,14 +139,19 @@ describe("a Weibo crawl without Chromium or cookies", () => {
   });
 });
 
+/** A sandbox and database with two admin Weibo accounts (alice, bob), and a watchlist searching "喵记 闪退". */
+async function weiboAccountsEnv(session: WeiboSession): Promise<{ e: CrawlTestEnv; watchlistId: number }> {
+  resetWeiboSession(session);
+  const e = await createCrawlTestEnv({ ...fastEnv, EARSHOT_COOKIE_WEIBO_ALICE: "SUB=_2Aalice; SUBP=x", EARSHOT_COOKIE_WEIBO_BOB: "SUB=_2Abob; SUBP=y" });
+  const app = await upsertApp(e.database.db, { name: "喵记" });
+  return { e, watchlistId: (await createWatchlist(e.database.db, { appId: app.id, keywords: ["闪退"], sources: ["weibo"], intervalSec: 900, by: "test" })).id };
+}
+
 describe("a Weibo crawl with admin accounts", () => {
   let accEnv: CrawlTestEnv;
   let watchlistId: number;
   beforeAll(async () => {
-    resetWeiboSession(new WeiboSession());
-    accEnv = await createCrawlTestEnv({ ...fastEnv, EARSHOT_COOKIE_WEIBO_ALICE: "SUB=_2Aalice; SUBP=x", EARSHOT_COOKIE_WEIBO_BOB: "SUB=_2Abob; SUBP=y" });
-    const app = await upsertApp(accEnv.database.db, { name: "喵记" });
-    watchlistId = (await createWatchlist(accEnv.database.db, { appId: app.id, keywords: ["闪退"], sources: ["weibo"], intervalSec: 900, by: "test" })).id;
+    ({ e: accEnv, watchlistId } = await weiboAccountsEnv(new WeiboSession()));
   });
   afterAll(async () => {
     resetWeiboSession();
@@ -174,6 +177,47 @@ describe("a Weibo crawl with admin accounts", () => {
     expect(r.status).toBe("blocked");
     expect(r.message).toMatch(/EARSHOT_COOKIE_WEIBO_ALICE/);
     expect(r.message).toMatch(/EARSHOT_COOKIE_WEIBO_BOB/);
+  });
+});
+
+describe("a Weibo crawl after repeated errors", () => {
+  let errEnv: CrawlTestEnv;
+  let watchlistId: number;
+  let session: WeiboSession;
+  beforeAll(async () => {
+    session = new WeiboSession();
+    ({ e: errEnv, watchlistId } = await weiboAccountsEnv(session));
+  });
+  afterAll(async () => {
+    resetWeiboSession();
+    await errEnv.teardown();
+  });
+  const account = () => session.current({ config: errEnv.deps.config, fetcher: errEnv.deps.fetcher, log: () => {} }).account;
+  /** `n` runs whose first request fails for good (a 500 on each of its attempts, EARSHOT_HTTP_RETRIES=1). */
+  const failingRuns = async (n: number) => {
+    errEnv.sandbox.fail({ match: "/weibo?q=", status: 500, times: 2 * n });
+    for (let i = 0; i < n; i++) await expect(crawl(watchlistId, "weibo", errEnv)).rejects.toThrow(/failed 2 times/);
+  };
+
+  it("keeps the account through nine failed requests in a row, and a success ends the streak", async () => {
+    await failingRuns(9);
+    expect(account()).toBe("alice");
+    expect((await crawl(watchlistId, "weibo", errEnv)).status).toBe("ok");
+    await failingRuns(1);
+    errEnv.sandbox.grow("weibo:喵记", 1);
+    expect((await crawl(watchlistId, "weibo", errEnv)).status).toBe("ok");
+    expect(account()).toBe("alice");
+  });
+
+  it("renews the cookies (the next account) before the request that follows ten failed ones", async () => {
+    await failingRuns(10);
+    expect(account()).toBe("alice");
+    errEnv.sandbox.requests.length = 0;
+    const r = await crawl(watchlistId, "weibo", errEnv);
+    expect(r.status).toBe("ok");
+    expect(account()).toBe("bob");
+    // Renewing is not a request of its own: the run asked the site once, with the next account.
+    expect(errEnv.sandbox.requests.filter((q) => q.path.startsWith("/weibo?q="))).toHaveLength(1);
   });
 });
 
@@ -272,55 +316,5 @@ describe("a configured forum crawl", () => {
     expect(paths("/forum-js/banner.png")).toHaveLength(0);
     const log = await count(`select count(*)::int as n from fetch_log where run_id = ${r.runId} and url like '%(browser)'`);
     expect(log).toBe(Math.ceil(hits.length / 10));
-  });
-});
-
-describe("a Tieba crawl", () => {
-  let watchlistId: number;
-  beforeAll(async () => {
-    const app = await upsertApp(env.database.db, { name: "喵记" });
-    const bar = await upsertForum(env.database.db, { kind: "tieba", name: "喵记", baseUrl: "https://tieba.baidu.com/f?kw=喵记" });
-    watchlistId = (await createWatchlist(env.database.db, { appId: app.id, keywords: ["白屏"], sources: ["tieba"], intervalSec: 900, forumIds: [bar.id], by: "test" })).id;
-  });
-
-  it("reads the GBK search pages and the 吧's thread list without its pinned thread", async () => {
-    const hits = searchFeed("tieba", "喵记 白屏", env.sandbox.state).filter((p) => p.repostOf === null);
-    const r = await crawl(watchlistId, "tieba");
-    expect(r.status).toBe("ok");
-    expect(paths("/f/search/res")).toHaveLength(Math.ceil(hits.length / 10));
-    expect(await count("select count(*)::int as n from mention_matches mm join mentions m on m.id = mm.mention_id where m.source = 'tieba' and keyword = '白屏'")).toBe(hits.length);
-    expect(await count("select count(*)::int as n from mentions where source = 'tieba' and title like '%白屏%'")).toBeGreaterThan(0);
-    expect(await count("select count(*)::int as n from mentions where source = 'tieba' and title like '%吧规%'")).toBe(0);
-    const threads = socialFeed("tieba-bar", sandboxApps[0]!, env.sandbox.state).filter((p) => p.repostOf === null);
-    expect(await count("select count(*)::int as n from mention_matches where watchlist_id = " + watchlistId + " and keyword = ''")).toBe(Math.min(150, threads.length));
-  });
-
-  it("reads one page per scope when nothing is new, and only the new threads after that", async () => {
-    const again = await crawl(watchlistId, "tieba");
-    expect([again.new, paths("/f/search/res").length, paths("/c/f/frs/page").length]).toEqual([0, 1, 1]);
-    env.sandbox.grow("tieba-bar:喵记", 4);
-    const r = await crawl(watchlistId, "tieba");
-    expect(r.new).toBe(4);
-  });
-
-  it("blocks the source with advice on the 安全验证 page", async () => {
-    tiebaSandbox(env.sandbox.state).security = true;
-    try {
-      const r = await crawl(watchlistId, "tieba");
-      expect(r.status).toBe("blocked");
-      expect(r.message).toMatch(/安全验证/);
-      expect(r.message).toMatch(/EARSHOT_COOKIE_TIEBA/);
-    } finally {
-      tiebaSandbox(env.sandbox.state).security = false;
-    }
-  });
-
-  it("fails with what to do when the search page needs a logged-in browser", async () => {
-    tiebaSandbox(env.sandbox.state).layout = "2026";
-    try {
-      await expect(crawl(watchlistId, "tieba")).rejects.toThrow(/EARSHOT_COOKIE_TIEBA/);
-    } finally {
-      tiebaSandbox(env.sandbox.state).layout = "legacy";
-    }
   });
 });
