@@ -50,8 +50,15 @@ export function createSourceHealthMonitor(deps: { sql: Sql; logger: Logger }): S
         const rows = await tx<StateRow[]>`
           select condition, active, episode, streak, usual_items as "usualItems", samples
           from source_alert_state where source = ${event.source} order by condition for update`;
+        // A good run clears only the hosts it asked: the source has not recovered while another of
+        // its hosts is still paused.
+        const [paused] = event.outcome === "ok"
+          ? await tx<{ any: boolean }[]>`
+              select exists(select 1 from source_health where source = ${event.source} and state = 'blocked'
+                and blocked_until > now()) as any`
+          : [{ any: false }];
         const changes: HealthView[] = [];
-        const next = rows.map((r) => step(r, event, p, changes));
+        const next = rows.map((r) => step(r, event, p, changes, paused!.any));
         for (const r of next) {
           await tx`
             update source_alert_state set active = ${r.active}, episode = ${r.episode}, streak = ${r.streak},
@@ -84,7 +91,7 @@ export function createSourceHealthMonitor(deps: { sql: Sql; logger: Logger }): S
 }
 
 /** One condition's next state after a run (pure); pushes a start or recovery when it changes. */
-export function step(row: StateRow, event: SourceRunEvent, p: RuleParams["source_health"], changes: HealthView[]): StateRow {
+export function step(row: StateRow, event: SourceRunEvent, p: RuleParams["source_health"], changes: HealthView[], otherHostPaused = false): StateRow {
   const r = { ...row };
   const start = (detail: string) => {
     r.active = true;
@@ -98,7 +105,7 @@ export function step(row: StateRow, event: SourceRunEvent, p: RuleParams["source
   switch (r.condition) {
     case "blocked":
       if (event.outcome === "blocked" && !r.active) start(`blocked on ${event.host}: ${event.reason}`);
-      else if (event.outcome === "ok" && r.active) recover("a run succeeded again");
+      else if (event.outcome === "ok" && r.active && !otherHostPaused) recover("a run succeeded again");
       break;
     case "failing":
       if (event.outcome === "failed") {

@@ -99,4 +99,25 @@ describe("a block on one host of a source", () => {
     expect([ok.status, ok.new]).toEqual(["ok", TAPTAP_INITIAL_REVIEWS]);
     expect(await alerts()).toEqual(["blocked started", "blocked recovered"]);
   });
+
+  it("says the source recovered only when none of its hosts is paused any more", async () => {
+    const deps = { ...env.deps, sourceHealth: createSourceHealthMonitor({ sql: env.database.sql, logger: silent }) };
+    const alerts = async () =>
+      (await env.database.sql<{ payload: AlertPayload }[]>`select payload from alerts where kind = 'source_health' order by id`).map(
+        (a) => `${a.payload.health!.condition} ${a.payload.health!.change}`,
+      );
+    const before = await alerts();
+    env.sandbox.fail({ match: "/webapiv2/", status: 403, body: "Forbidden" });
+    expect((await crawl(tapCn, deps)).status).toBe("blocked");
+    env.sandbox.clearFaults();
+    expect(await alerts()).toEqual([...before, "blocked started"]);
+
+    // The international host answers, but the CN host is still paused: no recovery yet.
+    expect((await crawl(tapIntl, deps)).status).toBe("ok");
+    expect(await alerts()).toEqual([...before, "blocked started"]);
+
+    await clearBlocks(env.database.db, "taptap", cnHost);
+    expect((await crawl(tapCn, deps)).status).toBe("ok");
+    expect(await alerts()).toEqual([...before, "blocked started", "blocked recovered"]);
+  });
 });
