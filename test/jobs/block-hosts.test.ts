@@ -24,6 +24,12 @@ const crawl = (watchlistId: number, deps: CrawlDeps = env.deps) =>
 const health = async () =>
   Object.fromEntries((await env.database.sql<{ host: string; state: string }[]>`select host, state from source_health where source = 'taptap'`).map((r) => [r.host, r.state]));
 
+/** The source-health alerts so far, as "condition change". */
+const alerts = async () =>
+  (await env.database.sql<{ payload: AlertPayload }[]>`select payload from alerts where kind = 'source_health' order by id`).map(
+    (a) => `${a.payload.health!.condition} ${a.payload.health!.change}`,
+  );
+
 beforeAll(async () => {
   intlSite = await startSandbox();
   env = await createCrawlTestEnv({ EARSHOT_TAPTAP_INTL_URL: intlSite.url, EARSHOT_POLITENESS_TAPTAP: "4/0" });
@@ -72,10 +78,6 @@ describe("a block on one host of a source", () => {
     const ch = await webhookChannel(env.database.sql, "http://127.0.0.1:9/unused");
     await rule(env.database.sql, { kind: "source_health", channelIds: [ch], params: { failingRuns: 3, silentRuns: 2, plentyItems: 10 } });
     const deps = { ...env.deps, sourceHealth: createSourceHealthMonitor({ sql: env.database.sql, logger: silent }) };
-    const alerts = async () =>
-      (await env.database.sql<{ payload: AlertPayload }[]>`select payload from alerts where kind = 'source_health' order by id`).map(
-        (a) => `${a.payload.health!.condition} ${a.payload.health!.change}`,
-      );
 
     // Still blocked from the test above: unblocking the other host changes nothing.
     expect(await clearBlocks(env.database.db, "taptap", intlHost)).toEqual([]);
@@ -102,10 +104,6 @@ describe("a block on one host of a source", () => {
 
   it("says the source recovered only when none of its hosts is paused any more", async () => {
     const deps = { ...env.deps, sourceHealth: createSourceHealthMonitor({ sql: env.database.sql, logger: silent }) };
-    const alerts = async () =>
-      (await env.database.sql<{ payload: AlertPayload }[]>`select payload from alerts where kind = 'source_health' order by id`).map(
-        (a) => `${a.payload.health!.condition} ${a.payload.health!.change}`,
-      );
     const before = await alerts();
     env.sandbox.fail({ match: "/webapiv2/", status: 403, body: "Forbidden" });
     expect((await crawl(tapCn, deps)).status).toBe("blocked");
